@@ -21,6 +21,17 @@ endforeach()
 # Fuzz targets: with REPRO_FUZZ they link libFuzzer; otherwise a small driver
 # replays the stored corpus in fixtures/fuzz/<target>/ as a regression test.
 file(GLOB REPRO_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+if(REPRO_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "REPRO_FUZZ needs clang's libFuzzer: configure with CC=clang")
+  endif()
+  if(NOT REPRO_SANITIZE)
+    message(FATAL_ERROR "REPRO_FUZZ needs REPRO_SANITIZE=ON, so that memory errors in the library crash the fuzzer")
+  endif()
+  # The parsers live in the library, so it needs the coverage instrumentation
+  # that guides libFuzzer, not only the target files.
+  target_compile_options(reprocheck_lib PRIVATE -fsanitize=fuzzer-no-link)
+endif()
 foreach(source ${REPRO_FUZZ_TARGETS})
   get_filename_component(name ${source} NAME_WE)
   if(REPRO_FUZZ)
