@@ -13,8 +13,8 @@
 #   REGISTRY_CERT_DIR=DIR/ca       (for skopeo --cert-dir: holds only ca.crt)
 #   REGISTRY_USER, REGISTRY_PASSWORD, REGISTRY_PID
 #   TOKEN_REALM, TOKEN_PID, TOKEN_LOG (start-bearer only)
-# start returns once /v2/ answers 401, the challenge of an authenticated
-# registry.
+# start returns once the registry returns 401 for /v2/, the challenge of an
+# authenticated registry.
 set -euo pipefail
 
 scripts=$(cd "$(dirname "$0")" && pwd)
@@ -24,8 +24,12 @@ usage() {
   exit 2
 }
 
+# Reports an error and exits, stopping a token server that this run started.
 die() {
   echo "registry: $*" >&2
+  if [ -n "${token_pid:-}" ]; then
+    kill -TERM "$token_pid" 2>/dev/null || true
+  fi
   exit 1
 }
 
@@ -116,7 +120,7 @@ start_registry() {
     done
     if kill -0 "$registry_pid" 2>/dev/null; then
       kill -TERM "$registry_pid"
-      die "registry on port $port did not answer /v2/ with 401 within 10 s (last: $code), see $dir/registry.log"
+      die "registry on port $port did not return 401 for /v2/ within 10 s (last status: $code), see $dir/registry.log"
     fi
   done
   die "registry failed to start 5 times, see $dir/registry.log"
