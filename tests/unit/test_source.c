@@ -360,13 +360,22 @@ static void test_ref_by_digest(void)
 	size_t count;
 	repro_error err;
 
-	/* The arm manifest is listed in index.json; the multi index blob would be
-	 * too, so take the amd manifest, which is listed, and check its digest. */
+	/* A digest REF selects the entry of index.json with that digest. */
 	snprintf(spec, sizeof(spec), "oci:%s:%s", fixture("layout"), recorded("arm.manifest"));
 	ASSERT_OK(repro_source_open(&source, spec, &err), &err);
 	ASSERT_OK(repro_source_resolve(source, NULL, &images, &count, &err), &err);
 	assert_digest(&images[0].config->digest, recorded("arm.config"));
 	repro_resolved_images_free(images, count);
+	repro_source_free(source);
+
+	/* A blob that index.json does not list is read to learn its kind. A
+	 * config has a "config" key, so it passes for a manifest until it is
+	 * parsed as one. */
+	snprintf(spec, sizeof(spec), "oci:%s:%s", fixture("layout"), recorded("arm.config"));
+	ASSERT_OK(repro_source_open(&source, spec, &err), &err);
+	ASSERT_STR_EQ(repro_source_root(source)->media_type, REPRO_MEDIA_TYPE_OCI_MANIFEST);
+	ASSERT_CODE(repro_source_resolve(source, NULL, &images, &count, &err), REPRO_EFORMAT, &err);
+	ASSERT_STR_CONTAINS(err.message, "missing key 'schemaVersion'");
 	repro_source_free(source);
 }
 
