@@ -194,6 +194,92 @@ int repro_layer_read(repro_stream *blob, const repro_layer_read_options *options
 /** Releases everything @p info owns and zeroes it. Safe on a zeroed info. */
 void repro_layer_info_dispose(repro_layer_info *info);
 
+
+/** Media types of layers written by repro_layer_writer_finish(). */
+#define REPRO_MEDIA_TYPE_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
+#define REPRO_MEDIA_TYPE_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define REPRO_MEDIA_TYPE_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+
+/** Default gzip level of the writer; zstd's default is 3. */
+#define REPRO_LAYER_DEFAULT_GZIP_LEVEL 6
+/** Maximum number of entries one writer accepts. */
+#define REPRO_LAYER_WRITER_MAX_ENTRIES 1000000
+/** Maximum directory depth the writer walks below an added directory. */
+#define REPRO_LAYER_WRITER_MAX_DEPTH 128
+
+/** Options of a layer writer. Initialise with repro_layer_write_options_init(). */
+typedef struct repro_layer_write_options {
+	int64_t source_date_epoch;         /**< mtimes are clamped to it; default 0 */
+	repro_compression compression;     /**< default gzip */
+	int level;                         /**< compression level; 0 takes the default */
+	repro_digest_algorithm algorithm;  /**< for the blob digest and diff_id; default sha256 */
+} repro_layer_write_options;
+
+/** Fills @p options with the defaults. */
+void repro_layer_write_options_init(repro_layer_write_options *options);
+
+/** Owner and mode of the entries that one repro_layer_writer_add() call adds. */
+typedef struct repro_layer_file_attrs {
+	int has_mode;       /**< nonzero: regular files get @p mode instead of 0644/0755 */
+	unsigned int mode;  /**< permission bits, 07777 at most */
+	unsigned int uid;   /**< default 0 */
+	unsigned int gid;   /**< default 0 */
+} repro_layer_file_attrs;
+
+/** What repro_layer_writer_finish() wrote. */
+typedef struct repro_layer_result {
+	repro_digest blob_digest;
+	uint64_t blob_size;
+	repro_digest diff_id;
+	uint64_t uncompressed_size;
+	const char *media_type;  /**< a static REPRO_MEDIA_TYPE_LAYER_* string */
+	char compressor[64];     /**< such as "zlib 1.2.13 level 6", or "none" */
+	size_t entry_count;
+} repro_layer_result;
+
+typedef struct repro_layer_writer repro_layer_writer;
+
+/**
+ * Creates a writer. @p options may be NULL for the defaults. The caller
+ * frees the writer with repro_layer_writer_free().
+ */
+int repro_layer_writer_new(repro_layer_writer **out, const repro_layer_write_options *options,
+                           repro_error *err);
+
+/**
+ * Adds the host file, symbolic link or directory @p host_path at
+ * @p image_path ("/usr/bin/hello" or "usr/bin/hello"). A directory is
+ * added with everything below it; with @p contents_only its children go
+ * directly into @p image_path, as a trailing '/' on a copy source means.
+ * Symbolic links are kept as links, never followed. @p attrs may be NULL
+ * for uid 0, gid 0 and normalised modes.
+ *
+ * Errors: REPRO_EUNSAFE for an image path with a ".." component,
+ * REPRO_EUSAGE for a duplicate image path, REPRO_EUNSUPPORTED for a
+ * socket, device or FIFO, REPRO_ENOTFOUND or REPRO_EIO from the host, and
+ * REPRO_ELIMIT beyond REPRO_LAYER_WRITER_MAX_ENTRIES entries or
+ * REPRO_LAYER_WRITER_MAX_DEPTH levels. Contents are read by finish.
+ */
+int repro_layer_writer_add(repro_layer_writer *writer, const char *host_path,
+                           const char *image_path, const repro_layer_file_attrs *attrs,
+                           int contents_only, repro_error *err);
+
+/**
+ * Writes the layer to @p fd from its current offset: entries sorted by
+ * path bytewise, missing parent directories added, and the rules of
+ * docs/LAYERS.md applied. Fills @p out with the digests, sizes, media type
+ * and compressor. A file that changed size since it was added is
+ * REPRO_EIO. The writer can be finished once; the caller keeps @p fd.
+ */
+int repro_layer_writer_finish(repro_layer_writer *writer, int fd, repro_layer_result *out,
+                              repro_error *err);
+
+/** Frees @p writer. NULL is allowed. */
+void repro_layer_writer_free(repro_layer_writer *writer);
+
+/** Returns the compressor of the default options, such as "zlib 1.2.13 level 6". */
+const char *repro_layer_compressor_name(void);
+
 #ifdef __cplusplus
 }
 #endif

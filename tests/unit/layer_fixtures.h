@@ -125,6 +125,19 @@ static inline int fixture_read(const void *data, size_t size,
 	return result;
 }
 
+/* Reads the file at @p path as a layer into @p info, with the default options. */
+static inline int fixture_read_file(const char *path, repro_layer_info *info, repro_error *err)
+{
+	repro_stream *stream;
+	int result = repro_stream_open_file(&stream, path, err);
+
+	if (result != REPRO_OK)
+		return result;
+	result = repro_layer_read(stream, NULL, info, err);
+	repro_stream_close(stream);
+	return result;
+}
+
 /* Formats @p digest into a static buffer, for ASSERT_STR_EQ. */
 static inline const char *fixture_digest_text(const repro_digest *digest)
 {
