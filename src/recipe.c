@@ -256,9 +256,9 @@ static int parse_layer_element(json_t *value, const char *key, void *out, repro_
 	return parse_layer(value, key, out, err);
 }
 
-/* Full grammar checks belong to the reference module; this rejects what is
- * certainly wrong here: emptiness, whitespace, a digest, or a tag (a ':'
- * after the last '/', since a registry port can only come before one). */
+/* The reference module checks the full grammar. This rejects only what is
+ * certainly wrong: emptiness, whitespace, a digest, or a tag. A ':' after
+ * the last '/' is a tag, because a registry port comes before the first '/'. */
 static int check_reference(const char *value, const char *key, repro_error *err)
 {
 	const char *slash = strrchr(value, '/');
@@ -269,7 +269,7 @@ static int check_reference(const char *value, const char *key, repro_error *err)
 	if (strlen(value) > REPRO_RECIPE_MAX_REFERENCE)
 		return repro_error_set(err, REPRO_ELIMIT, "'%s' is %zu bytes long, more than the limit of %d",
 		                       key, strlen(value), REPRO_RECIPE_MAX_REFERENCE);
-	if (repro_syntax_has_space(value))
+	if (repro_syntax_has_whitespace(value))
 		return repro_error_set(err, REPRO_EFORMAT,
 			"'%s' must not contain whitespace or control characters, found '%.*s'",
 			key, REPRO_SYNTAX_ECHO_MAX, value);

@@ -231,7 +231,7 @@ int repro_recipe_parse_config(json_t *config, const char *key, repro_recipe_conf
 		return result;
 
 	if (out->stop_signal != NULL &&
-	    (out->stop_signal[0] == '\0' || repro_syntax_has_space(out->stop_signal)))
+	    (out->stop_signal[0] == '\0' || repro_syntax_has_whitespace(out->stop_signal)))
 		return repro_error_set(err, REPRO_EFORMAT,
 			"'%s.StopSignal' must be a signal name or number without spaces, found '%.*s'",
 			key, REPRO_SYNTAX_ECHO_MAX, out->stop_signal);

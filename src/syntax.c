@@ -49,7 +49,7 @@ static bool is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-bool repro_syntax_has_space(const char *text)
+bool repro_syntax_has_whitespace(const char *text)
 {
 	for (const unsigned char *cursor = (const unsigned char *)text; *cursor != '\0'; cursor++) {
 		if (*cursor == ' ' || is_control(*cursor))

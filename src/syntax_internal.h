@@ -21,9 +21,9 @@ bool repro_syntax_is_image_name(const char *text, size_t max_length);
 /* Returns true for OS/ARCH[/VARIANT], each part [a-z0-9]+ of at most 32 bytes. */
 bool repro_syntax_is_platform(const char *text);
 
-/* Returns true when @p text contains a space, tab, newline or other
- * whitespace, or any control character. */
-bool repro_syntax_has_space(const char *text);
+/* Returns true when @p text contains a space or a control character, which
+ * includes tab and newline. */
+bool repro_syntax_has_whitespace(const char *text);
 
 /*
  * Checks a path relative to a tree (a copy source, a layout directory):
