@@ -9,9 +9,10 @@
 #include "fileutil_internal.h"
 #include "syntax_internal.h"
 
-/* Longest image name in the JSON form, the same as in the recipe. */
+/* Maximum length of an image name, the same as in the recipe. */
 #define MAX_IMAGE_NAME 128
-/* Longest media type: RFC 6838 allows 127 bytes for each of type and subtype. */
+/* Maximum length of a media type: RFC 6838 allows 127 bytes for each of
+ * type and subtype. */
 #define MAX_MEDIA_TYPE 255
 
 int repro_digestlist_strdup(char **out, const char *text, repro_error *err)

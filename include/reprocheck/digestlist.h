@@ -6,9 +6,9 @@
  * Two forms are read. The JSON form has `schemaVersion` 1 and one entry per
  * release; unknown keys are rejected with their key path. The plain-text
  * form has one image a line, `NAME-OR-REFERENCE@DIGEST` or `NAME DIGEST`,
- * with `#` comments; it pins manifest digests only and is represented as a
- * single release whose tag and commit are NULL. The first non-space byte
- * decides: '{' means JSON. docs/DIGEST-LIST.md documents both.
+ * with `#` comments. It pins manifest digests only, so it is represented as
+ * a single release whose tag and commit are NULL. The first non-space byte
+ * decides the form: '{' means JSON. docs/DIGEST-LIST.md documents both.
  *
  * Writing produces the JSON form with 2-space indentation, keys in a fixed
  * order and a final newline, so the same list always gives the same bytes.
@@ -95,14 +95,14 @@ typedef struct repro_digestlist {
 	size_t release_count;
 } repro_digestlist;
 
-/** What a digest found by repro_digestlist_find_digest() is. */
+/** Kind of object a digest found by repro_digestlist_find_digest() names. */
 typedef enum repro_digestlist_kind {
 	REPRO_DIGESTLIST_INDEX = 0,
 	REPRO_DIGESTLIST_MANIFEST = 1,
 	REPRO_DIGESTLIST_CONFIG = 2
 } repro_digestlist_kind;
 
-/** Where a digest belongs. The pointers point into the list. */
+/** Location of a digest in a list. The pointers point into the list. */
 typedef struct repro_digestlist_match {
 	const repro_digestlist_release *release;
 	const repro_digestlist_image *image;
