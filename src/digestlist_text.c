@@ -113,7 +113,7 @@ static int add_image(const line_state *state, repro_digestlist_release *release,
 static int parse_line(const line_state *state, char *line, repro_digestlist_release *release,
                       size_t *lines, repro_error *err)
 {
-	char *name, *digest_text;
+	char *name = NULL, *digest_text = NULL;
 	repro_digest digest;
 	int result;
 
