@@ -135,6 +135,31 @@ int repro_json_dump(const json_t *value, char **out, size_t *size, repro_error *
 	return REPRO_OK;
 }
 
+int repro_json_dump_pretty(const json_t *value, char **out, size_t *size, repro_error *err)
+{
+	char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	size_t length;
+	char *terminated;
+
+	*out = NULL;
+	if (size != NULL)
+		*size = 0;
+	if (text == NULL)
+		return repro_error_set(err, REPRO_ENOMEM, "serialising JSON failed");
+	length = strlen(text);
+	terminated = realloc(text, length + 2);
+	if (terminated == NULL) {
+		free(text);
+		return repro_error_set(err, REPRO_ENOMEM, "serialising JSON failed");
+	}
+	terminated[length] = '\n';
+	terminated[length + 1] = '\0';
+	*out = terminated;
+	if (size != NULL)
+		*size = length + 1;
+	return REPRO_OK;
+}
+
 static const char *type_name(json_type type)
 {
 	switch (type) {

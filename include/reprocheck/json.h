@@ -78,6 +78,14 @@ void repro_json_doc_dispose(repro_json_doc *doc);
  */
 int repro_json_dump(const json_t *value, char **out, size_t *size, repro_error *err);
 
+/**
+ * Serialises @p value with 2-space indentation, keys in insertion order and
+ * a final newline, for files that people read and commit. The same tree
+ * always gives the same bytes. @p out and @p size are as for
+ * repro_json_dump(): the caller frees @p out.
+ */
+int repro_json_dump_pretty(const json_t *value, char **out, size_t *size, repro_error *err);
+
 /** Returns the JSON type name of @p value for messages: "string", "object", ... */
 const char *repro_json_type_name(const json_t *value);
 

@@ -98,6 +98,22 @@ static void test_dump_compact_ordered(void)
 	json_decref(object);
 }
 
+static void test_dump_pretty(void)
+{
+	repro_error err;
+	json_t *object = json_object();
+	char *text;
+	size_t size;
+
+	json_object_set_new(object, "z", json_pack("[i,{}]", 1));
+	json_object_set_new(object, "a", json_array());
+	ASSERT_OK(repro_json_dump_pretty(object, &text, &size, &err), &err);
+	ASSERT_STR_EQ(text, "{\n  \"z\": [\n    1,\n    {}\n  ],\n  \"a\": []\n}\n");
+	ASSERT_INT_EQ(size, strlen(text));
+	free(text);
+	json_decref(object);
+}
+
 static void test_check_keys(void)
 {
 	static const char *const allowed[] = {"name", "layers", NULL};
@@ -161,6 +177,7 @@ int main(void)
 		{"depth limit", test_depth_limit},
 		{"size limit", test_size_limit},
 		{"dump compact and ordered", test_dump_compact_ordered},
+		{"dump pretty with newline", test_dump_pretty},
 		{"check keys names path", test_check_keys},
 		{"typed getters", test_typed_getters},
 	};
