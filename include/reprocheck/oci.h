@@ -57,11 +57,14 @@ extern "C" {
 #define REPRO_OCI_MAX_CONFIG_BYTES ((size_t)8 * 1024 * 1024)
 
 /** Compression of a layer blob. */
+#ifndef REPRO_COMPRESSION_DEFINED
+#define REPRO_COMPRESSION_DEFINED
 typedef enum repro_compression {
 	REPRO_COMPRESSION_NONE = 0,
 	REPRO_COMPRESSION_GZIP = 1,
 	REPRO_COMPRESSION_ZSTD = 2
 } repro_compression;
+#endif
 
 /** Kind of object that a media type describes. */
 typedef enum repro_oci_kind {

@@ -8,8 +8,13 @@
 
 #include "reprocheck_version.h"
 
+extern const repro_command repro_command_digest;
+extern const repro_command repro_command_validate;
+
 /* One line per command, in the order of the help text; the list ends with NULL. */
 static const repro_command *const commands[] = {
+	&repro_command_digest,
+	&repro_command_validate,
 	NULL,
 };
 

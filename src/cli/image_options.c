@@ -1,0 +1,83 @@
+#include "image_options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPTION_PLATFORM = 256, OPTION_ALL_PLATFORMS, OPTION_JSON };
+
+int image_options_parse(image_options *options, const repro_command *command, int argc,
+                        char **argv)
+{
+	static const struct option long_options[] = {
+		{"platform", required_argument, NULL, OPTION_PLATFORM},
+		{"all-platforms", no_argument, NULL, OPTION_ALL_PLATFORMS},
+		{"json", no_argument, NULL, OPTION_JSON},
+		{NULL, 0, NULL, 0},
+	};
+	int option;
+
+	memset(options, 0, sizeof(*options));
+	opterr = 0;
+	optind = 1;
+	while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (option) {
+		case OPTION_PLATFORM:
+			options->platform = optarg;
+			break;
+		case OPTION_ALL_PLATFORMS:
+			options->all_platforms = true;
+			break;
+		case OPTION_JSON:
+			options->json = true;
+			break;
+		default:
+			return repro_cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return repro_cli_usage_error(command, "missing SOURCE");
+	if (optind + 1 < argc)
+		return repro_cli_usage_error(command, "unexpected argument '%s'", argv[optind + 1]);
+	if (options->platform != NULL && options->all_platforms)
+		return repro_cli_usage_error(command, "--platform and --all-platforms exclude each other");
+	options->spec = argv[optind];
+	return 0;
+}
+
+int image_options_selector(const image_options *options, repro_platform_selector *selector,
+                           repro_error *err)
+{
+	int result;
+
+	memset(selector, 0, sizeof(*selector));
+	selector->all = options->all_platforms;
+	if (options->platform == NULL)
+		return REPRO_OK;
+	result = repro_platform_parse(&selector->platform, options->platform, err);
+	if (result != REPRO_OK)
+		return repro_error_prefix(err, "--platform");
+	selector->has_platform = true;
+	return REPRO_OK;
+}
+
+int print_json_document(json_t *document)
+{
+	repro_error err;
+	char *text = NULL;
+	size_t size = 0;
+
+	if (repro_json_dump(document, &text, &size, &err) != REPRO_OK)
+		return repro_cli_fail(&err);
+	fwrite(text, 1, size, stdout);
+	fputc('\n', stdout);
+	free(text);
+	return 0;
+}
+
+const char *status_word(int exit_status)
+{
+	if (exit_status == 0)
+		return "pass";
+	return exit_status == 1 ? "fail" : "error";
+}

@@ -1,0 +1,38 @@
+/*
+ * Options shared by the commands that read one image source: --platform,
+ * --all-platforms and --json, and the steps from a spec to scanned images.
+ */
+#ifndef REPROCHECK_CLI_IMAGE_OPTIONS_H
+#define REPROCHECK_CLI_IMAGE_OPTIONS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include <reprocheck/source.h>
+
+#include "cli.h"
+
+typedef struct image_options {
+	const char *spec;
+	const char *platform;  /* --platform value, or NULL */
+	bool all_platforms;
+	bool json;
+} image_options;
+
+/* Parses "SOURCE [--platform P | --all-platforms] [--json]". Returns 0, or
+ * the exit status 2 after printing a usage error. */
+int image_options_parse(image_options *options, const repro_command *command, int argc,
+                        char **argv);
+
+/* Fills @p selector from the options; the caller disposes selector->platform. */
+int image_options_selector(const image_options *options, repro_platform_selector *selector,
+                           repro_error *err);
+
+/* Prints @p document compactly on stdout, followed by a newline. */
+int print_json_document(json_t *document);
+
+/* Returns "pass", "fail" or "error" for an exit status. */
+const char *status_word(int exit_status);
+
+#endif
