@@ -26,16 +26,11 @@
 /* Poll interval when pidfd_open() is missing (before Linux 5.3). */
 #define FALLBACK_POLL_MS 20
 
-/* Longest command text quoted in messages, in bytes. */
+/* Maximum length of the command text quoted in messages, in bytes. */
 #define MAX_COMMAND_TEXT 96
 
 #define NAMESPACE_FLAGS                                                                \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC)
-
-static volatile sig_atomic_t interrupt_signal;
-
-/* Written by the signal handler so that a waiting poll() wakes at once. */
-static int wake_pipe[2] = {-1, -1};
 
 typedef struct run_state {
 	const repro_sandbox_options *options;
@@ -61,27 +56,6 @@ typedef struct run_state {
 
 enum wait_outcome { OUTCOME_EXITED, OUTCOME_TIMED_OUT, OUTCOME_INTERRUPTED };
 
-static const struct {
-	int number;
-	const char *name;
-} signal_names[] = {
-	{SIGHUP, "SIGHUP"}, {SIGINT, "SIGINT"}, {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
-	{SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"}, {SIGFPE, "SIGFPE"},
-	{SIGKILL, "SIGKILL"}, {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
-	{SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"}, {SIGCHLD, "SIGCHLD"},
-	{SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"}, {SIGSYS, "SIGSYS"},
-};
-
-static const char *signal_name(int number, char *buffer, size_t size)
-{
-	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++) {
-		if (signal_names[i].number == number)
-			return signal_names[i].name;
-	}
-	snprintf(buffer, size, "signal %d", number);
-	return buffer;
-}
-
 static long long elapsed_ms(const struct timespec *since)
 {
 	struct timespec now;
@@ -97,50 +71,6 @@ void repro_sandbox_options_init(repro_sandbox_options *options)
 	options->timeout_seconds = REPRO_SANDBOX_DEFAULT_TIMEOUT;
 	options->hermetic = 1;
 	options->hostname = REPRO_SANDBOX_DEFAULT_HOSTNAME;
-}
-
-static void on_interrupt(int number)
-{
-	int saved = errno;
-
-	interrupt_signal = number;
-	if (wake_pipe[1] >= 0 && write(wake_pipe[1], "", 1) < 0) {
-		/* A full pipe already wakes the waiter. */
-	}
-	errno = saved;
-}
-
-void repro_sandbox_install_signal_handlers(void)
-{
-	struct sigaction action;
-
-	if (wake_pipe[0] < 0 && pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		wake_pipe[0] = -1;
-		wake_pipe[1] = -1;
-	}
-	memset(&action, 0, sizeof(action));
-	action.sa_handler = on_interrupt;
-	sigemptyset(&action.sa_mask);
-	/* No SA_RESTART: the wait loop must see EINTR and check the flag. */
-	action.sa_flags = 0;
-	sigaction(SIGINT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
-}
-
-int repro_sandbox_interrupt_signal(void)
-{
-	return interrupt_signal;
-}
-
-void repro_sandbox_clear_interrupt(void)
-{
-	char drain[64];
-
-	interrupt_signal = 0;
-	if (wake_pipe[0] >= 0) {
-		while (read(wake_pipe[0], drain, sizeof(drain)) > 0) {
-		}
-	}
 }
 
 /* Sets state->label to "step N ('command')", the command cut to a bounded length. */
@@ -209,8 +139,8 @@ static int open_log(run_state *state, repro_error *err)
 	const char *path = state->options->log_path;
 	char *fallback = NULL;
 
-	/* Without a log file the output still goes to a file, so that its tail
-	 * can be read; that file goes away with the workspace. */
+	/* Without a log file the output still goes to a file in the workspace,
+	 * so that its tail can be read. */
 	if (path == NULL) {
 		fallback = join_path(state->workspace, "step.log");
 		if (fallback == NULL)
@@ -344,11 +274,11 @@ static int wait_for_child(run_state *state, int *outcome, int *wait_status, repr
 
 	for (;;) {
 		struct pollfd fds[2] = {{.fd = state->pidfd, .events = POLLIN},
-		                        {.fd = wake_pipe[0], .events = POLLIN}};
+		                        {.fd = repro_sandbox_wake_fd(), .events = POLLIN}};
 		long long now_ms, wait_ms;
 		pid_t reaped;
 
-		if (interrupt_signal != 0) {
+		if (repro_sandbox_interrupt_signal() != 0) {
 			*outcome = OUTCOME_INTERRUPTED;
 			break;
 		}
@@ -377,7 +307,7 @@ static int wait_for_child(run_state *state, int *outcome, int *wait_status, repr
 	return reap(state, wait_status, err);
 }
 
-/* Reads every report the child wrote; each kind is kept once. */
+/* Reads every report the child wrote, keeping the first of each kind. */
 static void read_reports(run_state *state, repro_sandbox_report reports[4])
 {
 	repro_sandbox_report report;
@@ -391,67 +321,6 @@ static void read_reports(run_state *state, repro_sandbox_report reports[4])
 	}
 }
 
-/* Copies the last lines that this step appended to its log into state->tail. */
-static void read_tail(run_state *state)
-{
-	struct stat info;
-	size_t size, start = 0, lines = 0;
-	ssize_t got;
-	char *tail = state->tail;
-
-	tail[0] = '\0';
-	if (fstat(state->log_fd, &info) != 0 || info.st_size <= state->log_start)
-		return;
-	size = (size_t)(info.st_size - state->log_start);
-	if (size > REPRO_SANDBOX_TAIL_MAX)
-		size = REPRO_SANDBOX_TAIL_MAX;
-	got = pread(state->log_fd, tail, size, info.st_size - (off_t)size);
-	if (got <= 0)
-		return;
-	size = (size_t)got;
-	while (size > 0 && tail[size - 1] == '\n')
-		size--;
-	tail[size] = '\0';
-
-	for (size_t i = size; i > 0; i--) {
-		if (tail[i - 1] == '\n' && ++lines == REPRO_SANDBOX_TAIL_LINES) {
-			start = i;
-			break;
-		}
-	}
-	memmove(tail, tail + start, size - start + 1);
-	for (char *c = tail; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t')
-			*c = '?';
-	}
-}
-
-/* Sets @p err to "<label> <what>" followed by as many whole last lines of
- * the log as the message can hold. */
-static int fail_with_tail(const run_state *state, repro_error *err, int code, const char *what)
-{
-	static const char intro[] = "; last lines of its log:\n";
-	char prefix[REPRO_ERROR_MESSAGE_MAX];
-	const char *shown = state->tail;
-	size_t length = strlen(shown), budget;
-
-	snprintf(prefix, sizeof(prefix), "%s %s", state->label, what);
-	if (length == 0)
-		return repro_error_set(err, code, "%s; it wrote no output", prefix);
-	budget = REPRO_ERROR_MESSAGE_MAX - 1 - strlen(prefix) - (sizeof(intro) - 1);
-	if (strlen(prefix) + sizeof(intro) >= REPRO_ERROR_MESSAGE_MAX)
-		budget = 0;
-	if (length > budget) {
-		const char *newline;
-
-		shown += length - budget;
-		newline = strchr(shown, '\n');
-		if (newline != NULL)
-			shown = newline + 1;
-	}
-	return repro_error_set(err, code, "%s%s%s", prefix, intro, shown);
-}
-
 static int finish(run_state *state, int outcome, int wait_status, repro_sandbox_result *result,
                   repro_error *err)
 {
@@ -461,7 +330,7 @@ static int finish(run_state *state, int outcome, int wait_status, repro_sandbox_
 
 	memset(reports, 0, sizeof(reports));
 	read_reports(state, reports);
-	read_tail(state);
+	repro_sandbox_read_tail(state->log_fd, state->log_start, state->tail);
 	if (result != NULL) {
 		result->elapsed_ms = elapsed_ms(&state->started);
 		result->timed_out = outcome == OUTCOME_TIMED_OUT;
@@ -480,14 +349,16 @@ static int finish(run_state *state, int outcome, int wait_status, repro_sandbox_
 			result->signal = SIGKILL;
 		snprintf(what, sizeof(what), "timed out after %u s and was killed",
 		         state->options->timeout_seconds);
-		return fail_with_tail(state, err, REPRO_ETIMEOUT, what);
+		return repro_sandbox_fail_with_tail(err, REPRO_ETIMEOUT, state->label, what,
+		                                    state->tail);
 	}
 	if (outcome == OUTCOME_INTERRUPTED) {
 		if (result != NULL)
 			result->signal = SIGKILL;
 		snprintf(what, sizeof(what), "was stopped because reprocheck received %s",
-		         signal_name(interrupt_signal, buffer, sizeof(buffer)));
-		return fail_with_tail(state, err, REPRO_EINTERRUPTED, what);
+		         repro_sandbox_signal_name(repro_sandbox_interrupt_signal(), buffer, sizeof(buffer)));
+		return repro_sandbox_fail_with_tail(err, REPRO_EINTERRUPTED, state->label, what,
+		                                    state->tail);
 	}
 
 	if (state->hermetic) {
@@ -512,10 +383,11 @@ static int finish(run_state *state, int outcome, int wait_status, repro_sandbox_
 		return REPRO_OK;
 	if (WIFSIGNALED(status))
 		snprintf(what, sizeof(what), "was killed by %s",
-		         signal_name(WTERMSIG(status), buffer, sizeof(buffer)));
+		         repro_sandbox_signal_name(WTERMSIG(status), buffer, sizeof(buffer)));
 	else
 		snprintf(what, sizeof(what), "exited with status %d", WEXITSTATUS(status));
-	return fail_with_tail(state, err, REPRO_EBUILD, what);
+	return repro_sandbox_fail_with_tail(err, REPRO_EBUILD, state->label, what,
+		                                    state->tail);
 }
 
 static void init_state(run_state *state, const repro_sandbox_options *options,
@@ -606,10 +478,10 @@ int repro_sandbox_run(const repro_sandbox_options *options, const char *const *a
 
 	init_state(&state, options, argv, 0);
 	describe_step(&state);
-	if (interrupt_signal != 0)
+	if (repro_sandbox_interrupt_signal() != 0)
 		return repro_error_set(err, REPRO_EINTERRUPTED,
 			"%s was not started because reprocheck received %s", state.label,
-			signal_name(interrupt_signal, buffer, sizeof(buffer)));
+			repro_sandbox_signal_name(repro_sandbox_interrupt_signal(), buffer, sizeof(buffer)));
 	return run(&state, result, err);
 }
 

@@ -8,6 +8,7 @@
 #define REPROCHECK_SANDBOX_INTERNAL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <reprocheck/error.h>
 #include <reprocheck/sandbox.h>
@@ -92,10 +93,31 @@ void repro_sandbox_free_env(char **envp);
 int repro_sandbox_plan_hermetic(repro_sandbox_plan *plan, const char *hostname,
                                 repro_error *err);
 
+/* Returns "SIGSEGV" and the like, or "signal N" written into @p buffer. */
+const char *repro_sandbox_signal_name(int number, char *buffer, size_t size);
+
+/* Returns the read end of the pipe the signal handlers write to, or -1
+ * when they are not installed. */
+int repro_sandbox_wake_fd(void);
+
 /*
- * Runs as PID 1 of the new namespaces: maps the caller to root, builds the
- * root file system, pivots into it, starts the step and waits for it, then
- * writes one report and exits, which kills whatever the step left running.
+ * Copies into @p tail (REPRO_SANDBOX_TAIL_MAX + 1 bytes) the last
+ * REPRO_SANDBOX_TAIL_LINES lines written to @p log_fd after
+ * @p start_offset, without trailing newlines and with control characters
+ * other than newline and tab replaced by '?'.
+ */
+void repro_sandbox_read_tail(int log_fd, off_t start_offset, char *tail);
+
+/* Sets @p err to "<label> <what>", followed by as many whole last lines of
+ * @p tail as the message can hold, and returns @p code. */
+int repro_sandbox_fail_with_tail(repro_error *err, int code, const char *label,
+                                 const char *what, const char *tail);
+
+/*
+ * Runs as PID 1 of the new namespaces. It maps the caller to root, builds
+ * the root file system and pivots into it, then starts the step and waits
+ * for it. It writes one report and exits, which kills whatever the step
+ * left running.
  */
 _Noreturn void repro_sandbox_child_run_init(const repro_sandbox_plan *plan);
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 
-/* Largest SOURCE_DATE_EPOCH accepted: 9999-12-31T23:59:59Z. */
+/* Maximum SOURCE_DATE_EPOCH: 9999-12-31T23:59:59Z. */
 #define MAX_SOURCE_DATE_EPOCH 253402300799LL
 
 /* Limits on one recipe variable. */

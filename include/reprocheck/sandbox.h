@@ -68,8 +68,8 @@ typedef struct repro_sandbox_options {
 	unsigned step_number;
 } repro_sandbox_options;
 
-/** What happened to one step. Filled by repro_sandbox_run() on every path
- *  that started the step. */
+/** Outcome of one step, filled by repro_sandbox_run() on every path that
+ *  started the step. */
 typedef struct repro_sandbox_result {
 	/** Exit status of the step's first process, or -1 if it did not exit. */
 	int exit_status;
@@ -109,13 +109,14 @@ int repro_sandbox_available(char *reason, size_t reason_size);
  * Runs @p argv (a NULL-terminated list; argv[0] is looked up in the step's
  * PATH) as described by @p options and waits for it.
  *
- * Returns REPRO_OK when the step exited with status 0. Otherwise returns
- * REPRO_EBUILD for a non-zero exit, a death by signal or a command that
- * could not be started; REPRO_ETIMEOUT when the timeout killed it;
- * REPRO_EINTERRUPTED when SIGINT or SIGTERM arrived (see
- * repro_sandbox_install_signal_handlers()); REPRO_EUSAGE for invalid
- * options; REPRO_EIO when the sandbox could not be set up. The messages of
- * the first three name the step and end with the last lines of its log.
+ * Returns REPRO_OK when the step exited with status 0. A non-zero exit, a
+ * death by signal or a command that could not be started is REPRO_EBUILD.
+ * A step killed by its timeout is REPRO_ETIMEOUT, and one stopped by
+ * SIGINT or SIGTERM is REPRO_EINTERRUPTED (see
+ * repro_sandbox_install_signal_handlers()). Invalid options are
+ * REPRO_EUSAGE, and a sandbox that could not be set up is REPRO_EIO. The
+ * messages of the first three name the step and end with the last lines of
+ * its log.
  *
  * @p result (caller-owned, may be NULL) is filled whenever the step was
  * started. The temporary root and every mount are gone when this returns,

@@ -427,6 +427,42 @@ static void test_tail_last_lines(void)
 	fixture_close(&f);
 }
 
+static void test_tail_long_line(void)
+{
+	const char *argv[] = {"sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x; echo; echo end; exit 1",
+	                      NULL};
+	fixture f;
+
+	fixture_open(&f, 1);
+	ASSERT_CODE(fixture_run(&f, argv), REPRO_EBUILD, &f.err);
+	ASSERT_STR_EQ(f.result.log_tail, "end");
+	fixture_close(&f);
+}
+
+static void test_message_whole_lines(void)
+{
+	/* 25 lines of 100 characters: the tail keeps 20, the message fewer. */
+	const char *argv[] = {"sh", "-c", "for i in $(seq 10 34); do printf '%098d\\n' $i; done; "
+	                      "exit 2", NULL};
+	const char *intro = "last lines of its log:\n";
+	const char *lines;
+	fixture f;
+
+	fixture_open(&f, 1);
+	ASSERT_CODE(fixture_run(&f, argv), REPRO_EBUILD, &f.err);
+	ASSERT_INT_EQ(strlen(f.result.log_tail), 20 * 99 - 1);
+	REPRO_CHECK(strlen(f.err.message) <= REPRO_ERROR_MESSAGE_MAX - 1, "message too long");
+	lines = strstr(f.err.message, intro);
+	CU_ASSERT_FATAL(lines != NULL);
+	lines += strlen(intro);
+	/* The first line shown is whole, and the last one is the log's last. */
+	ASSERT_INT_EQ(strspn(lines, "0"), 96);
+	ASSERT_INT_EQ(strlen(lines) % 99, 98);
+	ASSERT_STR_CONTAINS(lines, "000034");
+	ASSERT_INT_EQ(strcmp(lines + strlen(lines) - 2, "34"), 0);
+	fixture_close(&f);
+}
+
 static void test_log_appended(void)
 {
 	const char *argv[] = {"echo", "hello", NULL};
@@ -715,6 +751,8 @@ int main(void)
 		{"timeout kills namespace", test_timeout_kills_namespace},
 		{"failing step tail", test_failing_step_tail},
 		{"tail last lines", test_tail_last_lines},
+		{"tail long line", test_tail_long_line},
+		{"message whole lines", test_message_whole_lines},
 		{"log appended", test_log_appended},
 		{"no log file", test_no_log_file},
 		{"killed by signal", test_killed_by_signal},
