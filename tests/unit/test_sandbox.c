@@ -396,6 +396,27 @@ static void test_timeout_kills_namespace(void)
 	check_timeout(1);
 }
 
+static void test_background_killed_at_exit(void)
+{
+	int modes[] = {1, 0};
+
+	for (size_t i = 0; i < REPRO_ARRAY_SIZE(modes); i++) {
+		char marker[64], script[256];
+		const char *argv[] = {"bash", "-c", script, NULL};
+		pid_t watcher;
+		fixture f;
+
+		snprintf(marker, sizeof(marker), "reprocheck-daemon-%ld-%d", (long)getpid(), modes[i]);
+		snprintf(script, sizeof(script), "(exec -a %s sleep 100) & sleep 0.5", marker);
+		fixture_open(&f, modes[i]);
+		watcher = watch_for_process(marker);
+		ASSERT_OK(fixture_run(&f, argv), &f.err);
+		CU_ASSERT(watcher_saw_process(watcher));
+		ASSERT_INT_EQ(process_exists(marker), 0);
+		fixture_close(&f);
+	}
+}
+
 static void test_failing_step_tail(void)
 {
 	const char *argv[] = {"sh", "-c", "echo first; echo second >&2; exit 3", NULL};
@@ -749,6 +770,7 @@ int main(void)
 		{"dev minimal", test_dev_minimal},
 		{"network loopback only", test_network_loopback_only},
 		{"timeout kills namespace", test_timeout_kills_namespace},
+		{"background killed at exit", test_background_killed_at_exit},
 		{"failing step tail", test_failing_step_tail},
 		{"tail last lines", test_tail_last_lines},
 		{"tail long line", test_tail_long_line},
