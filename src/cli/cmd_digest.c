@@ -107,12 +107,16 @@ static int digest_image(repro_source *source, const repro_resolved_image *image,
                         const image_options *options, json_t *images, bool first)
 {
 	repro_image_scan scan;
+	repro_scan_options scan_options;
 	repro_error err;
 	int status = 0;
 	const char *reason = NULL;
 
 	repro_error_clear(&err);
-	if (repro_image_scan_run(source, image, NULL, &scan, &err) != REPRO_OK) {
+	repro_scan_options_init(&scan_options);
+	if (options->max_layer_size != 0)
+		scan_options.max_uncompressed_bytes = options->max_layer_size;
+	if (repro_image_scan_run(source, image, &scan_options, &scan, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options->json) {
 			char platform[256];
@@ -148,7 +152,7 @@ static int run_digest(const repro_cli *cli, int argc, char **argv);
 const repro_command repro_command_digest = {
 	"digest",
 	"print the index, manifest, config and layer digests of an image",
-	"reprocheck digest SOURCE [--platform OS/ARCH[/VARIANT] | --all-platforms] [--json]",
+	"reprocheck digest SOURCE [--platform OS/ARCH[/VARIANT] | --all-platforms]\n                  [--max-layer-size SIZE] [--json]",
 	run_digest,
 };
 

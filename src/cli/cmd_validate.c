@@ -49,13 +49,17 @@ static int validate_image(repro_source *source, const repro_resolved_image *imag
 {
 	char platform[256], manifest[REPRO_DIGEST_STRING_MAX];
 	repro_image_scan scan;
+	repro_scan_options scan_options;
 	repro_error err;
 	int status;
 
 	repro_platform_format(&image->platform, platform, sizeof(platform));
 	repro_digest_format(&image->manifest_descriptor.digest, manifest);
 	repro_error_clear(&err);
-	if (repro_image_scan_run(source, image, NULL, &scan, &err) != REPRO_OK) {
+	repro_scan_options_init(&scan_options);
+	if (options->max_layer_size != 0)
+		scan_options.max_uncompressed_bytes = options->max_layer_size;
+	if (repro_image_scan_run(source, image, &scan_options, &scan, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options->json)
 			json_array_append_new(images, image_json(image, "error", err.message, NULL));
@@ -86,7 +90,7 @@ static int run_validate(const repro_cli *cli, int argc, char **argv);
 const repro_command repro_command_validate = {
 	"validate",
 	"recompute and check every digest, size, diff_id and media type of an image",
-	"reprocheck validate SOURCE [--platform OS/ARCH[/VARIANT] | --all-platforms] [--json]",
+	"reprocheck validate SOURCE [--platform OS/ARCH[/VARIANT] | --all-platforms]\n                  [--max-layer-size SIZE] [--json]",
 	run_validate,
 };
 

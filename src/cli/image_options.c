@@ -1,10 +1,37 @@
 #include "image_options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPTION_PLATFORM = 256, OPTION_ALL_PLATFORMS, OPTION_JSON };
+enum { OPTION_PLATFORM = 256, OPTION_ALL_PLATFORMS, OPTION_JSON, OPTION_MAX_LAYER_SIZE };
+
+bool parse_size(const char *text, uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long value;
+	unsigned shift = 0;
+
+	if (text[0] < '0' || text[0] > '9')
+		return false;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno != 0)
+		return false;
+	switch (*end) {
+	case '\0': break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: return false;
+	}
+	if (*end != '\0' || value == 0 || value > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)value << shift;
+	return true;
+}
 
 int image_options_parse(image_options *options, const repro_command *command, int argc,
                         char **argv)
@@ -13,6 +40,7 @@ int image_options_parse(image_options *options, const repro_command *command, in
 		{"platform", required_argument, NULL, OPTION_PLATFORM},
 		{"all-platforms", no_argument, NULL, OPTION_ALL_PLATFORMS},
 		{"json", no_argument, NULL, OPTION_JSON},
+		{"max-layer-size", required_argument, NULL, OPTION_MAX_LAYER_SIZE},
 		{NULL, 0, NULL, 0},
 	};
 	int option;
@@ -30,6 +58,11 @@ int image_options_parse(image_options *options, const repro_command *command, in
 			break;
 		case OPTION_JSON:
 			options->json = true;
+			break;
+		case OPTION_MAX_LAYER_SIZE:
+			if (!parse_size(optarg, &options->max_layer_size))
+				return repro_cli_usage_error(command, "invalid --max-layer-size '%s': expected a "
+				                             "positive byte count such as 512M or 64G", optarg);
 			break;
 		default:
 			return repro_cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);

@@ -6,6 +6,7 @@
 #define REPROCHECK_CLI_IMAGE_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -18,9 +19,10 @@ typedef struct image_options {
 	const char *platform;  /* --platform value, or NULL */
 	bool all_platforms;
 	bool json;
+	uint64_t max_layer_size;  /* --max-layer-size, uncompressed bytes per layer; 0 = default */
 } image_options;
 
-/* Parses "SOURCE [--platform P | --all-platforms] [--json]". Returns 0, or
+/* Parses "SOURCE [--platform P | --all-platforms] [--max-layer-size SIZE] [--json]". Returns 0, or
  * the exit status 2 after printing a usage error. */
 int image_options_parse(image_options *options, const repro_command *command, int argc,
                         char **argv);
@@ -28,6 +30,10 @@ int image_options_parse(image_options *options, const repro_command *command, in
 /* Fills @p selector from the options; the caller disposes selector->platform. */
 int image_options_selector(const image_options *options, repro_platform_selector *selector,
                            repro_error *err);
+
+/* Parses a byte count with an optional K, M, G or T suffix (powers of
+ * 1024); returns false when @p text is not one. */
+bool parse_size(const char *text, uint64_t *out);
 
 /* Prints @p document compactly on stdout, followed by a newline. */
 int print_json_document(json_t *document);
