@@ -11,7 +11,7 @@
 
 #include "fileutil_internal.h"
 
-/* Longest path or URL accepted for a repository. */
+/* Maximum length of a repository path or URL, in bytes. */
 #define REPO_LOCATION_MAX 4096
 
 int repro_repo_git_error(repro_error *err, int code, const char *format, ...)

@@ -45,7 +45,7 @@ typedef struct checkout_project {
 	git_config *modules;
 	int modules_loaded;
 	int depth;
-	/* Where its root starts in checkout_context.path. */
+	/* The offset of its root in checkout_context.path. */
 	size_t path_offset;
 } checkout_project;
 
@@ -573,6 +573,7 @@ int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
 {
 	checkout_project project = {0};
 	checkout_context *ctx = NULL;
+	struct timespec times[2];
 	git_tree *tree = NULL;
 	int dirfd = -1, created = 0;
 	int result;
@@ -584,23 +585,28 @@ int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
 	if (result != REPRO_OK)
 		goto cleanup;
 	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		result = repro_error_set(err, REPRO_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ctx == NULL || dirfd < 0) {
-		result = ctx == NULL ? repro_error_set(err, REPRO_ENOMEM, "out of memory")
-		                     : repro_error_set_errno(err, REPRO_EIO, errno,
-		                                             "opening build tree '%s' failed", directory);
+	if (dirfd < 0) {
+		result = repro_error_set_errno(err, REPRO_EIO, errno, "opening build tree '%s' failed",
+		                               directory);
 		goto cleanup;
 	}
 
+	times[0].tv_sec = (time_t)revision->commit_time;
+	times[0].tv_nsec = 0;
+	times[1] = times[0];
+	memcpy(ctx->times, times, sizeof(times));
 	ctx->repo = repo;
-	ctx->times[0].tv_sec = (time_t)revision->commit_time;
-	ctx->times[1].tv_sec = (time_t)revision->commit_time;
 	project.git = repo->git;
 	project.root = tree;
 	project.url = repo->origin_url;
 	project.local = repo->local_origin;
 	result = write_tree(ctx, &project, tree, dirfd, 0, err);
-	if (result == REPRO_OK && futimens(dirfd, ctx->times) != 0)
+	if (result == REPRO_OK && futimens(dirfd, times) != 0)
 		result = repro_error_set_errno(err, REPRO_EIO, errno, "setting the mtime of '%s' failed",
 		                               directory);
 

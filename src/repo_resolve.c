@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest revspec accepted. */
+/* Maximum length of a revspec, in bytes. */
 #define REVSPEC_MAX 1024
 /* Tags listed in the message for an unknown tag. */
 #define LISTED_TAGS_MAX 10
-/* Tag objects followed before a tag counts as malformed. */
+/* Maximum number of tag objects followed from one tag. */
 #define TAG_CHAIN_MAX 16
-/* Longest path accepted by repro_repo_read_file(). */
+/* Maximum length of a path read by repro_repo_read_file(), in bytes. */
 #define FILE_PATH_MAX 4096
 
 static void format_oid(char out[REPRO_REPO_OID_MAX], const git_oid *oid)

@@ -56,9 +56,11 @@ int repro_repo_open(repro_repo **out, const char *path_or_url, repro_error *err)
 
 /**
  * Clones @p path_or_url, a URL or a local path, into a private temporary
- * directory: every branch (as refs/heads/NAME), every tag, and HEAD set to
- * the origin's HEAD. A failed clone is REPRO_ENETWORK with libgit2's
- * message, and leaves no directory behind. The caller frees @p out with
+ * directory as a bare repository: every branch (as refs/heads/NAME), every
+ * tag, and HEAD set to the origin's HEAD. The URL is used as given, without
+ * url.*.insteadOf rewriting. SSH keys come from ssh-agent. A failed clone
+ * is REPRO_ENETWORK with libgit2's message (REPRO_ENOTFOUND for a missing
+ * local path) and leaves no directory behind. The caller frees @p out with
  * repro_repo_free(), which removes the clone.
  */
 int repro_repo_clone(repro_repo **out, const char *path_or_url, repro_error *err);
@@ -82,8 +84,8 @@ const char *repro_repo_git_dir(const repro_repo *repo);
 int repro_repo_is_clone(const repro_repo *repo);
 
 /**
- * Writes the name of the default branch into @p out, which holds @p size
- * bytes: the branch that HEAD names ("main"), or "HEAD" when HEAD is
+ * Writes the name of the default branch into @p out, which has room for
+ * @p size bytes: the branch that HEAD names ("main"), or "HEAD" when HEAD is
  * detached. For a clone, HEAD is the origin's HEAD at clone time. An unborn
  * or missing HEAD is REPRO_ENOTFOUND.
  */
@@ -93,7 +95,7 @@ int repro_repo_default_branch(repro_repo *repo, char *out, size_t size, repro_er
  * Resolves the tag @p tag, annotated or lightweight, to its commit and
  * fills @p out. An unknown tag is REPRO_ENOTFOUND, and the message lists up
  * to 10 existing tags. A name that is a branch or a commit id instead is
- * REPRO_EUSAGE, and the message says to pass it as a revision. A tag that
+ * REPRO_EUSAGE, and the message suggests passing it as a revision. A tag that
  * points to a tree or a blob is REPRO_EUNSUPPORTED.
  */
 int repro_repo_resolve_tag(repro_repo *repo, const char *tag, repro_repo_revision *out,
@@ -110,14 +112,17 @@ int repro_repo_resolve_revision(repro_repo *repo, const char *revspec, repro_rep
                                 repro_error *err);
 
 /**
- * Writes the tree of @p revision's commit into @p directory, which must not
- * exist or be empty: regular files with mode 0644 or 0755 as git records
- * them, symbolic links as links, submodules fetched from the URLs in the
- * commit's .gitmodules and written at their recorded commits, and no .git
- * anywhere. Every mtime is the commit time. File contents are the bytes
- * stored in git, without end-of-line conversion or filters. An entry named
- * ".git" or otherwise unsafe is REPRO_EUNSAFE. On failure everything written
- * is removed again.
+ * Writes the tree of the commit @p revision->commit_id into @p directory,
+ * which must not exist or be empty (REPRO_EUSAGE otherwise): regular files
+ * with mode 0644 or 0755 as git records them, whatever the umask, symbolic
+ * links as links, directories with mode 0755, submodules fetched from the
+ * URLs in the commit's .gitmodules and written at their recorded commits,
+ * and no .git anywhere. Every mtime, the directory's own included, is
+ * @p revision->commit_time. File contents are the bytes stored in git,
+ * without end-of-line conversion or filters. An entry named ".git" (in any
+ * case) or "..", and a local submodule URL in a repository that came from
+ * a server, are REPRO_EUNSAFE. On failure everything written is removed
+ * again, and a directory the call created is removed too.
  */
 int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
                         const char *directory, repro_error *err);

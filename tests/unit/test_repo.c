@@ -33,6 +33,7 @@ static char super_path[PATH_MAX];
 static char super_url[PATH_MAX + 8];
 static char sub_path[PATH_MAX];
 static char absolute_path_repo[PATH_MAX];
+static char hostile_path[PATH_MAX];
 
 /* The three ways to reach the fixture project: in place, cloned from its
  * path, and cloned from a file:// URL. */
@@ -110,6 +111,24 @@ static void test_resolve_tags(void)
 			ASSERT_INT_EQ(revision.commit_time, RELEASE_TIME);
 		}
 	}
+}
+
+static void test_open_bare_repository(void)
+{
+	repro_repo *clone = shared_super(LOCATION_FILE_URL);
+	repro_repo *repo = NULL;
+	repro_repo_revision revision;
+	repro_error err;
+
+	repro_error_clear(&err);
+	ASSERT_OK(repro_repo_open(&repo, repro_repo_git_dir(clone), &err), &err);
+	if (repo == NULL)
+		return;
+	ASSERT_INT_EQ(repro_repo_is_clone(repo), 0);
+	ASSERT_OK(repro_repo_resolve_tag(repo, "v1.0.0", &revision, &err), &err);
+	ASSERT_STR_EQ(revision.tag_id, RELEASE_TAG);
+	ASSERT_STR_EQ(revision.commit_id, RELEASE_COMMIT);
+	repro_repo_free(repo);
 }
 
 static void test_resolve_revisions(void)
@@ -577,6 +596,45 @@ static void test_local_submodule_from_remote(void)
 	repro_test_cleanup_dir(dir);
 }
 
+static int count_directory(const char *path);
+
+static void test_checkout_rejects_unsafe_names(void)
+{
+	static const struct {
+		const char *tag;
+		const char *commit_id;
+		const char *message;
+	} cases[] = {
+		{"dot-git", "1ae5164db1f1c196ec18073713a889e564946cc5",
+		 "tree entry '.Git' is git metadata, which a build tree never contains"},
+		{"dot-dot", "e2b4d3dfd1d4fe0ca63f50a050fa21579a3f4ec7",
+		 "tree entry '..' has an invalid name"},
+	};
+	char *dir = repro_test_make_dir();
+	repro_repo *repo = NULL;
+	repro_error err;
+
+	repro_error_clear(&err);
+	ASSERT_OK(repro_repo_open(&repo, hostile_path, &err), &err);
+	for (size_t i = 0; repo != NULL && i < REPRO_ARRAY_SIZE(cases); i++) {
+		repro_repo_revision revision;
+		char build[PATH_MAX], expected[3 * PATH_MAX];
+
+		snprintf(build, sizeof(build), "%s/build", dir);
+		ASSERT_OK(repro_repo_resolve_tag(repo, cases[i].tag, &revision, &err), &err);
+		ASSERT_STR_EQ(revision.commit_id, cases[i].commit_id);
+		ASSERT_CODE(repro_repo_checkout(repo, &revision, build, &err), REPRO_EUNSAFE, &err);
+		snprintf(expected, sizeof(expected), "checking out commit %s into '%s': %s",
+		         cases[i].commit_id, build, cases[i].message);
+		ASSERT_STR_EQ(err.message, expected);
+		CU_ASSERT(access(build, F_OK) != 0);
+	}
+	/* Nothing was written next to the build tree either. */
+	ASSERT_INT_EQ(count_directory(dir), 0);
+	repro_repo_free(repo);
+	repro_test_cleanup_dir(dir);
+}
+
 static void test_read_file(void)
 {
 	static const struct {
@@ -800,12 +858,14 @@ static void make_fixture(void)
 	snprintf(super_url, sizeof(super_url), "file://%s", super_path);
 	snprintf(sub_path, sizeof(sub_path), "%s/sub", fixture_dir);
 	snprintf(absolute_path_repo, sizeof(absolute_path_repo), "%s/absolute", fixture_dir);
+	snprintf(hostile_path, sizeof(hostile_path), "%s/hostile", fixture_dir);
 }
 
 int main(void)
 {
 	static const repro_test_case cases[] = {
 		{"resolve tags", test_resolve_tags},
+		{"open bare repository", test_open_bare_repository},
 		{"resolve revisions", test_resolve_revisions},
 		{"resolve tag errors", test_resolve_tag_errors},
 		{"resolve tag without tags", test_resolve_tag_without_tags},
@@ -817,6 +877,7 @@ int main(void)
 		{"checkout failure is undone", test_checkout_failure_is_undone},
 		{"checkout missing object", test_checkout_missing_object},
 		{"local submodule from remote", test_local_submodule_from_remote},
+		{"checkout rejects unsafe names", test_checkout_rejects_unsafe_names},
 		{"read file", test_read_file},
 		{"default branch", test_default_branch},
 		{"temporary files removed", test_temporary_files_removed},
