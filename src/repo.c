@@ -105,6 +105,17 @@ static size_t url_root_length(const char *base)
 	return colon != NULL ? (size_t)(colon + 1 - base) : 0;
 }
 
+static int join_error(const char *base, const char *relative, repro_error *err)
+{
+	char *display = repro_repo_url_display(base);
+	int result;
+
+	result = repro_error_set(err, REPRO_EFORMAT, "submodule URL '%s' goes above the root of '%s'",
+	                         relative, display != NULL ? display : "the origin URL");
+	free(display);
+	return result;
+}
+
 int repro_repo_url_join(const char *base, const char *relative, char **out, repro_error *err)
 {
 	size_t root = url_root_length(base);
@@ -123,8 +134,7 @@ int repro_repo_url_join(const char *base, const char *relative, char **out, repr
 			const char *slash;
 
 			if (length <= root)
-				return repro_error_set(err, REPRO_EFORMAT,
-					"submodule URL '%s' goes above the root of '%s'", relative, base);
+				return join_error(base, relative, err);
 			slash = memrchr(base + root, '/', length - root);
 			length = slash != NULL ? (size_t)(slash - base) : root;
 			rest += 3;

@@ -38,6 +38,8 @@ typedef struct checkout_project {
 	git_tree *root;
 	/* The base of its relative submodule URLs. */
 	const char *url;
+	/* Its path or URL for messages, with any password masked. */
+	const char *name;
 	/* Nonzero when it came from the local file system, which allows its
 	 * submodules to come from there too. */
 	int local;
@@ -219,13 +221,13 @@ static int load_modules(checkout_context *ctx, checkout_project *project, repro_
 	if (git_tree_entry_filemode(gitmodules) != GIT_FILEMODE_BLOB &&
 	    git_tree_entry_filemode(gitmodules) != GIT_FILEMODE_BLOB_EXECUTABLE)
 		return repro_error_set(err, REPRO_EUNSAFE, ".gitmodules of '%s' is not a regular file",
-		                       project->url);
+		                       project->name);
 	if (git_blob_lookup(&blob, project->git, git_tree_entry_id(gitmodules)) != 0)
 		return repro_repo_git_error(err, REPRO_EIO, "reading .gitmodules of '%s' failed",
-		                            project->url);
+		                            project->name);
 	if (git_blob_rawsize(blob) > GITMODULES_MAX) {
 		result = repro_error_set(err, REPRO_ELIMIT, ".gitmodules of '%s' is more than %d bytes",
-		                         project->url, GITMODULES_MAX);
+		                         project->name, GITMODULES_MAX);
 		goto cleanup;
 	}
 
@@ -239,7 +241,7 @@ static int load_modules(checkout_context *ctx, checkout_project *project, repro_
 	    git_config_snapshot(&project->modules, file) != 0 ||
 	    git_config_iterator_new(&entries, project->modules) != 0) {
 		result = repro_repo_git_error(err, REPRO_EFORMAT, "parsing .gitmodules of '%s' failed",
-		                              project->url);
+		                              project->name);
 		goto cleanup;
 	}
 	/* git reads .gitmodules without includes, and an include here could
@@ -250,7 +252,7 @@ static int load_modules(checkout_context *ctx, checkout_project *project, repro_
 		if (strncmp(entry->name, "include.", 8) == 0 || strncmp(entry->name, "includeif.", 10) == 0) {
 			result = repro_error_set(err, REPRO_EUNSAFE,
 			                         ".gitmodules of '%s' contains '%s', which is not allowed there",
-			                         project->url, entry->name);
+			                         project->name, entry->name);
 			break;
 		}
 	}
@@ -334,7 +336,7 @@ static int module_url(checkout_context *ctx, checkout_project *project, const ch
 	if (result == REPRO_OK && !project->local && repro_repo_url_is_local(*out))
 		result = repro_error_set(err, REPRO_EUNSAFE, "submodule '%s' has the local URL '%s', "
 		                         "which a repository from '%s' may not use", path, *out,
-		                         project->url);
+		                         project->name);
 	if (result != REPRO_OK) {
 		free(*out);
 		*out = NULL;
@@ -345,8 +347,8 @@ static int module_url(checkout_context *ctx, checkout_project *project, const ch
 
 /* Returns the repository fetched from @p url, fetching it on first use.
  * The repository belongs to @p repo. */
-static int fetch_module(repro_repo *repo, const char *path, const char *url, git_repository **out,
-                        repro_error *err)
+static int fetch_module(repro_repo *repo, const char *path, const char *url,
+                        const char *display, git_repository **out, repro_error *err)
 {
 	repro_repo_module *module;
 	char *directory = NULL, *action = NULL;
@@ -363,7 +365,7 @@ static int fetch_module(repro_repo *repo, const char *path, const char *url, git
 		                       REPRO_REPO_MODULES_MAX);
 
 	module = &repo->modules[repo->module_count];
-	if (asprintf(&action, "fetching submodule '%s' from '%s'", path, url) < 0)
+	if (asprintf(&action, "fetching submodule '%s' from '%s'", path, display) < 0)
 		return repro_error_set(err, REPRO_ENOMEM, "out of memory");
 	result = repro_repo_temp_path(repo, "module", &directory, err);
 	if (result == REPRO_OK)
@@ -387,7 +389,7 @@ static int write_submodule(checkout_context *ctx, checkout_project *project,
                            const git_tree_entry *entry, int dirfd, int depth, repro_error *err)
 {
 	checkout_project child = {0};
-	char *url = NULL;
+	char *url = NULL, *display = NULL;
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
 	char id[REPRO_REPO_OID_MAX];
@@ -400,19 +402,25 @@ static int write_submodule(checkout_context *ctx, checkout_project *project,
 	result = module_url(ctx, project, ctx->path + project->path_offset, &url, err);
 	if (result != REPRO_OK)
 		goto cleanup;
-	result = fetch_module(ctx->repo, ctx->path, url, &child.git, err);
+	display = repro_repo_url_display(url);
+	if (display == NULL) {
+		result = repro_error_set(err, REPRO_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	result = fetch_module(ctx->repo, ctx->path, url, display, &child.git, err);
 	if (result != REPRO_OK)
 		goto cleanup;
 	if (git_commit_lookup(&commit, child.git, git_tree_entry_id(entry)) != 0 ||
 	    git_commit_tree(&tree, commit) != 0) {
 		result = repro_repo_git_error(err, REPRO_ENOTFOUND,
 		                              "submodule '%s': commit %s not found in '%s'", ctx->path,
-		                              id, url);
+		                              id, display);
 		goto cleanup;
 	}
 
 	child.root = tree;
 	child.url = url;
+	child.name = display;
 	child.local = repro_repo_url_is_local(url);
 	child.depth = project->depth + 1;
 	child.path_offset = ctx->path_length + 1;
@@ -422,6 +430,7 @@ cleanup:
 	git_config_free(child.modules);
 	git_tree_free(tree);
 	git_commit_free(commit);
+	free(display);
 	free(url);
 	return result;
 }
@@ -604,6 +613,7 @@ int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
 	project.git = repo->git;
 	project.root = tree;
 	project.url = repo->origin_url;
+	project.name = repo->display;
 	project.local = repo->local_origin;
 	result = write_tree(ctx, &project, tree, dirfd, 0, err);
 	if (result == REPRO_OK && futimens(dirfd, times) != 0)

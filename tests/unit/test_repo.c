@@ -580,6 +580,8 @@ static void test_local_submodule_from_remote(void)
 	repo->local_origin = 0;
 	free(repo->origin_url);
 	repo->origin_url = strdup("https://git.example.com/acme/absolute.git");
+	free(repo->display);
+	repo->display = strdup("https://git.example.com/acme/absolute.git");
 	ASSERT_CODE(repro_repo_checkout(repo, &revision, build, &err), REPRO_EUNSAFE, &err);
 	snprintf(expected, sizeof(expected), "checking out commit %s into '%s': submodule 'lib' has "
 	         "the local URL '%s', which a repository from "
@@ -609,6 +611,8 @@ static void test_checkout_rejects_unsafe_names(void)
 		 "tree entry '.Git' is git metadata, which a build tree never contains"},
 		{"dot-dot", "e2b4d3dfd1d4fe0ca63f50a050fa21579a3f4ec7",
 		 "tree entry '..' has an invalid name"},
+		{"include", "3866965ba8bb8b5e32173035aa04bf8b29afb153",
+		 "contains 'include.path', which is not allowed there"},
 	};
 	char *dir = repro_test_make_dir();
 	repro_repo *repo = NULL;
@@ -624,8 +628,12 @@ static void test_checkout_rejects_unsafe_names(void)
 		ASSERT_OK(repro_repo_resolve_tag(repo, cases[i].tag, &revision, &err), &err);
 		ASSERT_STR_EQ(revision.commit_id, cases[i].commit_id);
 		ASSERT_CODE(repro_repo_checkout(repo, &revision, build, &err), REPRO_EUNSAFE, &err);
-		snprintf(expected, sizeof(expected), "checking out commit %s into '%s': %s",
-		         cases[i].commit_id, build, cases[i].message);
+		if (strcmp(cases[i].tag, "include") == 0)
+			snprintf(expected, sizeof(expected), "checking out commit %s into '%s': .gitmodules "
+			         "of '%s' %s", cases[i].commit_id, build, hostile_path, cases[i].message);
+		else
+			snprintf(expected, sizeof(expected), "checking out commit %s into '%s': %s",
+			         cases[i].commit_id, build, cases[i].message);
 		ASSERT_STR_EQ(err.message, expected);
 		CU_ASSERT(access(build, F_OK) != 0);
 	}
