@@ -1,8 +1,8 @@
 /*
  * Writes a commit's tree into a build tree. libgit2's own checkout is not
  * used because it applies the caller's umask and git configuration
- * (core.autocrlf, filters), sets mtimes to the current time and cannot
- * check out submodules of a bare repository. Here every entry is created
+ * (core.autocrlf, filters), sets mtimes to the current time and leaves
+ * submodules as empty directories. Here every entry is created
  * relative to an open directory descriptor with a single-component name and
  * O_EXCL or O_NOFOLLOW, so a symbolic link written earlier is never
  * followed.
