@@ -31,6 +31,7 @@ typedef struct repro_build_options {
 	const char *keep_dir;     /**< keep the work tree here instead of removing it, or NULL */
 	int hermetic;             /**< 1 runs steps in namespaces; 0 is --no-sandbox */
 	int replace_output;       /**< replace existing layouts in @p output_dir */
+	repro_repo *repository;   /**< an already opened @p repo to use, borrowed, or NULL */
 } repro_build_options;
 
 /** Sets the defaults: hermetic, everything else unset. */
