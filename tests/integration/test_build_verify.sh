@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# reprocheck build and verify on real git repositories: the example release
+# (one reproducible tag, one that stamps the wall-clock time), recording into
+# an existing list, and the bad inputs that must end with status 2 and
+# leave no temporary tree behind.
+. "$(dirname "$0")/lib.sh"
+
+require_cli_command verify
+require_cli_command build
+require_program git cc
+
+export TMPDIR=$TEST_TMP/tmp
+mkdir -p "$TMPDIR"
+repo=$TEST_TMP/hello
+bash "$REPRO_SOURCE_DIR/fixtures/example-app/make-repo.sh" "$repo" "$REPRO_BIN"
+
+json_get() {
+  python3 -c 'import json,sys
+value=json.load(sys.stdin)
+for key in sys.argv[1:]: value=value[int(key) if key.isdigit() else key]
+print(value)' "$@"
+}
+
+listed_manifest() {
+  git -C "$repo" show "main:reprocheck-digests.json" | python3 -c 'import json,sys
+data=json.load(sys.stdin)
+release=[r for r in data["releases"] if r["tag"] == sys.argv[1]][0]
+print(release["images"][0]["platforms"][0]["manifest"])' "$1"
+}
+
+# No temporary tree may survive a run, whatever its outcome.
+expect_no_leftovers() {
+  expect_eq "$(ls -A "$TMPDIR")" "" "temporary files left after: $1"
+}
+
+# v1.0.0 rebuilds to exactly the recorded manifest, from a path and a URL.
+run_cli verify --repo "$repo" --tag v1.0.0 --json
+expect_status 0
+expect_eq "$(json_get status <<<"$CLI_STDOUT")" "pass" "v1.0.0 status"
+expect_eq "$(json_get images 0 status <<<"$CLI_STDOUT")" "identical" "v1.0.0 image status"
+expect_eq "$(json_get images 0 actualManifest <<<"$CLI_STDOUT")" "$(listed_manifest v1.0.0)" \
+  "v1.0.0 rebuilt manifest"
+expect_eq "$(json_get commit <<<"$CLI_STDOUT")" "$(git -C "$repo" rev-parse 'v1.0.0^{commit}')" \
+  "v1.0.0 commit"
+expect_eq "$(json_get sourceDateEpoch <<<"$CLI_STDOUT")" \
+  "$(git -C "$repo" log -1 --format=%ct v1.0.0)" "v1.0.0 SOURCE_DATE_EPOCH"
+expect_eq "$(json_get hermetic <<<"$CLI_STDOUT")" "True" "v1.0.0 hermetic"
+expect_no_leftovers "verify v1.0.0"
+
+run_cli verify --repo "file://$repo" --tag v1.0.0
+expect_status 0
+expect_stdout_contains "identical  $(listed_manifest v1.0.0)"
+expect_no_leftovers "verify from a file:// URL"
+
+# v1.1.0 stamps the time, so the rebuild differs in layer 1 and the config.
+run_cli verify --repo "$repo" --tag v1.1.0 --report "$TEST_TMP/report.json"
+expect_status 1
+expect_stdout_contains "mismatch: layer 1 differs in content (diff_id), and so does the config"
+expect_stdout_contains "  manifest digest: listed $(listed_manifest v1.1.0), rebuilt "
+expect_stdout_contains "verdict: fail"
+expect_eq "$(json_get images 0 differences 2 object <"$TEST_TMP/report.json")" "layer 1" \
+  "report file: first differing layer"
+expect_eq "$(json_get status <"$TEST_TMP/report.json")" "fail" "report file status"
+
+# --keep keeps the tree and the rebuilt layout, which validate accepts.
+run_cli verify --repo "$repo" --tag v1.0.0 --keep "$TEST_TMP/kept"
+expect_status 0
+run_cli validate "oci:$TEST_TMP/kept/images/hello:v1.0.0"
+expect_status 0
+[ -f "$TEST_TMP/kept/tree/src/hello.c" ] && pass || fail "--keep did not keep the build tree"
+
+# build --record into a copy of the list: the new entry replaces its tag's
+# entry, and the other release stays byte for byte.
+git -C "$repo" show main:reprocheck-digests.json >"$TEST_TMP/list.json"
+run_cli build --repo "$repo" --tag v1.0.0 --output "$TEST_TMP/out" --record "$TEST_TMP/list.json"
+expect_status 0
+expect_stdout_contains "hello            linux/amd64    $(listed_manifest v1.0.0)"
+expect_eq "$(sha256_of "$TEST_TMP/list.json")" \
+  "$(git -C "$repo" show main:reprocheck-digests.json | sha256_of)" "re-recorded list bytes"
+run_cli digest --json "oci:$TEST_TMP/out/hello:v1.0.0"
+expect_eq "$(json_get images 0 manifest digest <<<"$CLI_STDOUT")" "$(listed_manifest v1.0.0)" \
+  "digest of the built layout"
+expect_eq "$(skopeo inspect --raw "oci:$TEST_TMP/out/hello:v1.0.0" | sha256_of)" \
+  "$(listed_manifest v1.0.0)" "skopeo reads the built layout"
+
+# Bad input: status 2, one clear line, nothing left behind.
+run_cli verify --repo "$TEST_TMP/no-such-repo" --tag v1.0.0
+expect_status 2
+expect_stderr_line "no-such-repo"
+run_cli verify --repo "$repo" --tag v9.9.9
+expect_status 2
+expect_stderr_line "has no entry for tag 'v9.9.9'; tags present: v1.0.0, v1.1.0"
+run_cli verify --repo "$repo" --tag v1.0.0 --digests "$TEST_TMP/missing.json"
+expect_status 2
+expect_stderr_line "missing.json"
+printf '{"schemaVersion":1,"releases":[' >"$TEST_TMP/broken.json"
+run_cli verify --repo "$repo" --tag v1.0.0 --digests "$TEST_TMP/broken.json"
+expect_status 2
+expect_stderr_line "malformed"
+run_cli verify --repo "$repo"
+expect_status 2
+expect_stderr_line "missing --tag"
+run_cli verify --repo "$repo" --tag v1.0.0 --level exact
+expect_status 2
+expect_stderr_line "invalid --level 'exact'"
+run_cli build --repo "$repo" --tag main
+expect_status 2
+expect_stderr_line "'main' is a branch, not a tag"
+expect_no_leftovers "bad input"
+
+# A recipe with an error names the key path.
+cat >"$TEST_TMP/bad-recipe.json" <<'JSON'
+{"schemaVersion": 1, "images": [{"name": "hello", "base": "scratch",
+  "layers": [{"copy": [{"form": "out/hello", "to": "/hello"}]}]}]}
+JSON
+run_cli build --repo "$repo" --tag v1.0.0 --recipe "$TEST_TMP/bad-recipe.json"
+expect_status 2
+expect_stderr_line "images\[0\]\.layers\[0\]\.copy\[0\]\.form"
+expect_no_leftovers "a recipe with an error"
+
+# A failing step: status 2, the step and its log tail, the log kept.
+cat >"$TEST_TMP/failing.json" <<'JSON'
+{"schemaVersion": 1, "images": [{"name": "hello", "base": "scratch",
+  "build": [{"run": ["sh", "-c", "echo compiling; echo 'cc: fatal error' >&2; exit 3"]}],
+  "layers": [{"copy": [{"from": "src/hello.c", "to": "/hello.c"}]}]}]}
+JSON
+run_cli build --repo "$repo" --tag v1.0.0 --recipe "$TEST_TMP/failing.json" --output "$TEST_TMP/failed"
+expect_status 2
+expect_stderr_line "step 1 .*exited with status 3"
+expect_stderr_line "cc: fatal error"
+expect_stderr_line "build log kept at '.*build.log'"
+[ ! -e "$TEST_TMP/failed/hello" ] && pass || fail "a failed build left a layout behind"
+rm -rf "$TMPDIR"/reprocheck-log-*
+
+# A step that outlives its timeout.
+cat >"$TEST_TMP/slow.json" <<'JSON'
+{"schemaVersion": 1, "images": [{"name": "hello", "base": "scratch",
+  "build": [{"run": ["sleep", "30"], "timeoutSeconds": 1}],
+  "layers": [{"copy": [{"from": "src/hello.c", "to": "/hello.c"}]}]}]}
+JSON
+run_cli build --repo "$repo" --tag v1.0.0 --recipe "$TEST_TMP/slow.json"
+expect_status 2
+expect_stderr_line "timed out"
+rm -rf "$TMPDIR"/reprocheck-log-*
+expect_no_leftovers "failing steps"
+
+# An unwritable output directory.
+mkdir -p "$TEST_TMP/readonly"
+chmod 0555 "$TEST_TMP/readonly"
+if [ "$(id -u)" -ne 0 ]; then
+  run_cli build --repo "$repo" --tag v1.0.0 --output "$TEST_TMP/readonly/out"
+  expect_status 2
+fi
+chmod 0755 "$TEST_TMP/readonly"
