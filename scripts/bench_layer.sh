@@ -5,8 +5,8 @@
 #   sha256sum BLOB;            gzip -dc BLOB | sha256sum
 # The layer is about 768 MiB of files copied from /usr/lib and /usr/share,
 # tarred and compressed with `gzip -n`, inside an OCI layout. Each command
-# runs REPRO_BENCH_RUNS times (default 3) on a warm page cache; the best
-# wall time and its peak RSS (GNU time %M) are printed, with ratios.
+# runs REPRO_BENCH_RUNS times (default 3) on a warm page cache. The script
+# prints the best wall time, its peak RSS (GNU time %M) and the ratios.
 #
 # Environment: REPRO_BUILD_DIR (default build-bench, built in release mode
 # when missing), REPRO_BENCH_DIR (work folder, default a temporary one,

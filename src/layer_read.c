@@ -370,6 +370,8 @@ static int finish_info(layer_reader *reader, repro_layer_info *out, repro_error 
 	out->compression_mismatch = reader->compression_mismatch;
 	out->gzip = reader->gzip;
 	out->entry_count = reader->entry_count;
+	/* NOTE: entries are kept until here even without want_entries, because
+	 * duplicate detection needs their clean paths. */
 	if (reader->options.want_entries) {
 		out->entries = reader->entries;
 		reader->entries = NULL;

@@ -1,6 +1,6 @@
 /*
- * Writing a planned layer: the calling thread generates the tar with
- * libarchive and hashes it (diff_id); a second thread compresses it,
+ * Writing a planned layer. The calling thread generates the tar with
+ * libarchive and hashes it (diff_id). A second thread compresses it,
  * hashes the compressed bytes (blob digest) and writes them out. The two
  * threads share the fixed chunk pool of layer_internal.h.
  */
@@ -266,6 +266,8 @@ static int write_entry(struct archive *archive, struct archive_entry *header,
 			return repro_error_set(err, REPRO_ENOMEM, "naming '/%s' failed", entry->path);
 		snprintf(name, length, "%s/", entry->path);
 	}
+	/* NOTE: libarchive converts non-ASCII names from the current locale for
+	 * pax records, so the bytes depend on the locale the writer runs in. */
 	archive_entry_set_pathname(header, name ? name : entry->path);
 	if (entry->type == S_IFDIR)
 		archive_entry_set_filetype(header, AE_IFDIR);

@@ -386,8 +386,8 @@ cleanup:
 /*
  * Moves the finished layout to the target. When a non-empty target is
  * replaced, both names are swapped in one step, so the target is never
- * missing, and *swapped tells that the temporary name now holds the old
- * layout.
+ * missing. Then *swapped is set, because the temporary name now contains
+ * the old layout.
  */
 static int move_into_place(repro_layout_writer *writer, int *swapped, repro_error *err)
 {

@@ -3,10 +3,10 @@
  * @brief Layer blobs: one-pass reading (blob digest, diff_id, tar entries
  *        and findings) and deterministic writing.
  *
- * The reader streams a layer once, in bounded memory: one thread reads,
- * hashes the compressed bytes and decompresses; the calling thread hashes
- * the tar (the diff_id) and parses its headers with libarchive. The reader
- * never extracts anything, it reports.
+ * The reader streams a layer once, in bounded memory. One thread reads and
+ * decompresses the blob. The calling thread hashes the compressed bytes and
+ * the tar (the diff_id) and parses the tar headers with libarchive. The
+ * reader never extracts anything, it reports.
  *
  * The writer builds a layer from host files following fixed rules (sorted
  * paths, clamped mtimes, normalised owners and modes, ustar headers, a
@@ -46,7 +46,7 @@ const char *repro_compression_name(repro_compression compression);
 /** Default limit on the length of one entry path or link target, in bytes. */
 #define REPRO_LAYER_DEFAULT_MAX_PATH 4096
 
-/** Type of a tar entry. A hard link is its own type, whatever its header says. */
+/** Type of a tar entry. A hard link is its own type, whatever its header typeflag. */
 typedef enum repro_layer_entry_type {
 	REPRO_ENTRY_REGULAR,
 	REPRO_ENTRY_DIRECTORY,
@@ -160,7 +160,7 @@ typedef struct repro_layer_read_options {
 /** Fills @p options with the defaults. */
 void repro_layer_read_options_init(repro_layer_read_options *options);
 
-/** What one pass over a layer blob found. Release with repro_layer_info_dispose(). */
+/** Results of one pass over a layer blob. Release with repro_layer_info_dispose(). */
 typedef struct repro_layer_info {
 	repro_digest blob_digest;        /**< of the bytes read, compressed as stored */
 	uint64_t blob_size;
@@ -182,11 +182,12 @@ typedef struct repro_layer_info {
  * releases it with repro_layer_info_dispose(). The stream stays owned by
  * the caller. @p options may be NULL for the defaults.
  *
- * Findings (duplicate or unsafe paths) do not fail the read. Errors:
- * REPRO_EFORMAT for a truncated or corrupt stream, trailing data after the
- * compressed stream, or data that is not a tar; REPRO_ELIMIT when a limit
- * of @p options is exceeded, naming it; read errors of the stream as it
- * returns them. On failure @p out is left zeroed.
+ * Findings (duplicate or unsafe paths) do not fail the read.
+ * REPRO_EFORMAT is a truncated or corrupt stream, trailing data after the
+ * compressed stream, or data that is not a tar. REPRO_ELIMIT means a limit
+ * of @p options was exceeded, and the message names it. Read errors of the
+ * stream are returned as the stream reports them. On failure @p out is
+ * left zeroed.
  */
 int repro_layer_read(repro_stream *blob, const repro_layer_read_options *options,
                      repro_layer_info *out, repro_error *err);
@@ -226,7 +227,7 @@ typedef struct repro_layer_file_attrs {
 	unsigned int gid;   /**< default 0 */
 } repro_layer_file_attrs;
 
-/** What repro_layer_writer_finish() wrote. */
+/** Digests, sizes and media type of a layer written by repro_layer_writer_finish(). */
 typedef struct repro_layer_result {
 	repro_digest blob_digest;
 	uint64_t blob_size;
@@ -249,16 +250,18 @@ int repro_layer_writer_new(repro_layer_writer **out, const repro_layer_write_opt
 /**
  * Adds the host file, symbolic link or directory @p host_path at
  * @p image_path ("/usr/bin/hello" or "usr/bin/hello"). A directory is
- * added with everything below it; with @p contents_only its children go
- * directly into @p image_path, as a trailing '/' on a copy source means.
+ * added with everything below it. With @p contents_only its children go
+ * directly into @p image_path, which is what a trailing '/' on a recipe's
+ * copy source means.
  * Symbolic links are kept as links, never followed. @p attrs may be NULL
  * for uid 0, gid 0 and normalised modes.
  *
  * Errors: REPRO_EUNSAFE for an image path with a ".." component,
- * REPRO_EUSAGE for a duplicate image path, REPRO_EUNSUPPORTED for a
- * socket, device or FIFO, REPRO_ENOTFOUND or REPRO_EIO from the host, and
- * REPRO_ELIMIT beyond REPRO_LAYER_WRITER_MAX_ENTRIES entries or
- * REPRO_LAYER_WRITER_MAX_DEPTH levels. Contents are read by finish.
+ * REPRO_EUNSUPPORTED for a socket, device or FIFO, REPRO_ENOTFOUND or
+ * REPRO_EIO from the host, and REPRO_ELIMIT beyond
+ * REPRO_LAYER_WRITER_MAX_ENTRIES entries or REPRO_LAYER_WRITER_MAX_DEPTH
+ * levels. Duplicate image paths are found by finish; contents are read
+ * by finish too.
  */
 int repro_layer_writer_add(repro_layer_writer *writer, const char *host_path,
                            const char *image_path, const repro_layer_file_attrs *attrs,
@@ -268,8 +271,10 @@ int repro_layer_writer_add(repro_layer_writer *writer, const char *host_path,
  * Writes the layer to @p fd from its current offset: entries sorted by
  * path bytewise, missing parent directories added, and the rules of
  * docs/LAYERS.md applied. Fills @p out with the digests, sizes, media type
- * and compressor. A file that changed size since it was added is
- * REPRO_EIO. The writer can be finished once; the caller keeps @p fd.
+ * and compressor. Two entries with one image path, or a path below a
+ * non-directory, are REPRO_EUSAGE; a file that changed size since it was
+ * added is REPRO_EIO. The writer can be finished once, even when it
+ * fails; the caller keeps @p fd.
  */
 int repro_layer_writer_finish(repro_layer_writer *writer, int fd, repro_layer_result *out,
                               repro_error *err);

@@ -42,7 +42,7 @@ typedef struct repro_layout_writer repro_layout_writer;
 /**
  * Starts a layout that will be renamed to @p target on commit. Fails with
  * REPRO_EUSAGE when @p target is a non-empty directory or another kind of
- * file, unless @p options asks to replace it. @p options may be NULL. The
+ * file, unless @p options sets replace. @p options may be NULL. The
  * caller frees the writer with repro_layout_writer_free(), which removes
  * everything written unless the layout was committed.
  */

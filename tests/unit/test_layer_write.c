@@ -38,9 +38,9 @@ static void set_mtime(const char *path, time_t when)
 }
 
 /*
- * Builds the same logical tree in two ways. Variant 0 creates in one order
- * with a star of hard links; variant 1 in another order, with a chain of
- * links, other permission bits and other mtimes.
+ * Builds the same logical tree in two ways. Variant 0 creates it in one
+ * order with a star of hard links. Variant 1 uses another order, a chain
+ * of links, other permission bits and other mtimes.
  */
 static void make_tree(const char *root, int variant)
 {
@@ -271,7 +271,7 @@ static void test_compressions_share_diff_id(void)
 	repro_test_cleanup_dir(dir);
 }
 
-/* A path longer than ustar holds needs a pax header, whose name has no process id. */
+/* A path longer than a ustar header fits needs a pax header, whose name has no process id. */
 static void test_long_path_pax_header(void)
 {
 	char *dir = repro_test_make_dir();
