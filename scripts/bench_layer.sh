@@ -22,9 +22,9 @@ for tool in igzip openssl gzip sha256sum /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench_layer: missing $tool; run scripts/install-deps.sh" >&2; exit 2; }
 done
 
-if [ ! -x "$build/bench_layer_read" ]; then
+if [ ! -x "$build/bench_layer_read" ] || [ ! -x "$build/reprocheck" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j 2 --target bench_layer_read >/dev/null
+  cmake --build "$build" -j 2 --target bench_layer_read reprocheck >/dev/null
 fi
 
 if [ -n "${REPRO_BENCH_DIR:-}" ]; then
@@ -88,6 +88,8 @@ best_of() {
 
 reader=$(best_of "$build/bench_layer_read" "$blob")
 reader_contents=$(best_of "$build/bench_layer_read" "$blob" --hash-contents)
+cli_digest=$(best_of "$build/reprocheck" digest "oci:$layout:bench")
+cli_validate=$(best_of "$build/reprocheck" validate "oci:$layout:bench")
 openssl_igzip=$(best_of sh -c 'openssl dgst -sha256 "$1"; igzip -dc "$1" | openssl dgst -sha256' sh "$blob")
 coreutils_gzip=$(best_of sh -c 'sha256sum "$1"; gzip -dc "$1" | sha256sum' sh "$blob")
 
@@ -99,6 +101,8 @@ printf '%-46s %8s %10s %8s\n' command seconds peak_KiB ratio
 printf '%-46s %8s %10s %8s\n' "bench_layer_read" ${reader} "$(ratio "$reader" "$openssl_igzip")"
 printf '%-46s %8s %10s %8s\n' "bench_layer_read --hash-contents" ${reader_contents} \
   "$(ratio "$reader_contents" "$openssl_igzip")"
+printf '%-46s %8s %10s %8s\n' "reprocheck digest" ${cli_digest} "$(ratio "$cli_digest" "$openssl_igzip")"
+printf '%-46s %8s %10s %8s\n' "reprocheck validate" ${cli_validate} "$(ratio "$cli_validate" "$openssl_igzip")"
 printf '%-46s %8s %10s %8s\n' "openssl dgst + igzip -dc | openssl dgst" ${openssl_igzip} 1.00
 printf '%-46s %8s %10s %8s\n' "sha256sum + gzip -dc | sha256sum" ${coreutils_gzip} \
   "$(ratio "$coreutils_gzip" "$openssl_igzip")"
