@@ -30,6 +30,14 @@ struct repro_decoder {
 	uint64_t member_output;  /* bytes produced by the open member */
 #if USE_ISAL
 	struct inflate_state *isal;
+	/* ISA-L returns up to 8 unused bytes of its bit buffer when a member
+	 * ends, which may lie before the current input. The stream bytes just
+	 * before the current input are kept here to feed them again. */
+	const unsigned char *chunk;
+	size_t chunk_size;
+	unsigned char history[64];
+	size_t history_size;
+	size_t rewound;          /* bytes at the end of history to feed again */
 #else
 	z_stream zlib;
 	int zlib_ready;
@@ -132,8 +140,32 @@ void repro_decoder_free(repro_decoder *decoder)
 	free(decoder);
 }
 
+#if USE_ISAL
+/* Appends the end of the finished chunk to the history. */
+static void keep_history(repro_decoder *decoder)
+{
+	size_t keep = sizeof(decoder->history);
+	size_t from_chunk = decoder->chunk_size < keep ? decoder->chunk_size : keep;
+	size_t from_history = keep - from_chunk;
+
+	if (from_history > decoder->history_size)
+		from_history = decoder->history_size;
+	memmove(decoder->history, decoder->history + decoder->history_size - from_history,
+	        from_history);
+	memcpy(decoder->history + from_history, decoder->chunk + decoder->chunk_size - from_chunk,
+	       from_chunk);
+	decoder->history_size = from_history + from_chunk;
+}
+#endif
+
 void repro_decoder_input(repro_decoder *decoder, const unsigned char *data, size_t size)
 {
+#if USE_ISAL
+	if (decoder->chunk != NULL)
+		keep_history(decoder);
+	decoder->chunk = data;
+	decoder->chunk_size = size;
+#endif
 	decoder->input = data;
 	decoder->input_size = size;
 }
@@ -174,21 +206,50 @@ static const char *isal_reason(int code)
 	}
 }
 
+/*
+ * Accounts for the input left after a call: @p left bytes of the @p given
+ * bytes fed. More than were fed means ISA-L gave bytes back.
+ */
+static int account_input(repro_decoder *decoder, int from_history, size_t given, size_t left,
+                         repro_error *err)
+{
+	size_t offset = (size_t)(decoder->input - decoder->chunk);
+
+	if (from_history) {
+		decoder->rewound = left;
+	} else if (left <= decoder->input_size) {
+		decoder->input += decoder->input_size - left;
+		decoder->input_size = left;
+	} else if (left - given <= offset) {
+		decoder->input -= left - given;
+		decoder->input_size = left;
+	} else {
+		decoder->rewound = left - given - offset;
+		decoder->input = decoder->chunk;
+		decoder->input_size += offset;
+	}
+	if (decoder->rewound > decoder->history_size)
+		return repro_error_set(err, REPRO_EFORMAT, "invalid gzip data: the inflater went back "
+		                       "%zu bytes, more than the %zu kept", decoder->rewound,
+		                       decoder->history_size);
+	return REPRO_OK;
+}
+
 static int run_gzip(repro_decoder *decoder, unsigned char *output, size_t capacity,
                     size_t *produced, repro_decoder_state *state, repro_error *err)
 {
 	struct inflate_state *isal = decoder->isal;
 
 	for (;;) {
-		int code;
-		size_t before_out;
+		int code, from_history = decoder->rewound > 0;
+		size_t before_out, given;
 
 		if (isal->block_state == ISAL_BLOCK_FINISH) {
 			end_member(decoder);
 			isal_inflate_reset(isal);
 			isal->crc_flag = ISAL_GZIP;
 		}
-		if (decoder->input_size == 0) {
+		if (decoder->input_size == 0 && !from_history) {
 			*state = REPRO_DECODER_NEED_INPUT;
 			return REPRO_OK;
 		}
@@ -196,19 +257,26 @@ static int run_gzip(repro_decoder *decoder, unsigned char *output, size_t capaci
 			*state = REPRO_DECODER_OUTPUT_FULL;
 			return REPRO_OK;
 		}
-		isal->next_in = (uint8_t *)(uintptr_t)decoder->input;
-		isal->avail_in = (uint32_t)decoder->input_size;
+		if (from_history) {
+			isal->next_in = decoder->history + decoder->history_size - decoder->rewound;
+			given = decoder->rewound;
+		} else {
+			isal->next_in = (uint8_t *)(uintptr_t)decoder->input;
+			given = decoder->input_size;
+		}
+		isal->avail_in = (uint32_t)given;
 		isal->next_out = output + *produced;
 		isal->avail_out = (uint32_t)(capacity - *produced);
 		before_out = isal->avail_out;
 		code = isal_inflate(isal);
 		decoder->member_open = 1;
-		decoder->input += decoder->input_size - isal->avail_in;
-		decoder->input_size = isal->avail_in;
 		*produced += before_out - isal->avail_out;
 		decoder->member_output += before_out - isal->avail_out;
 		if (code < 0)
 			return corrupt(decoder, isal_reason(code), err);
+		code = account_input(decoder, from_history, given, isal->avail_in, err);
+		if (code != REPRO_OK)
+			return code;
 		if (isal->block_state != ISAL_BLOCK_FINISH && isal->avail_out > 0 &&
 		    isal->avail_in > 0)
 			return corrupt(decoder, "no progress", err);

@@ -386,6 +386,46 @@ static void test_large_layer(void)
 	free(gz.data);
 }
 
+/* Gzip members that end just after the reader's 1 MiB chunk boundary. */
+static void test_member_end_at_chunk_boundary(void)
+{
+	size_t size = (size_t)3 << 20;
+	char *content = malloc(size + 1);
+	fixture_entry entry = {"file", AE_IFREG, NULL, NULL, NULL, 0, 0, NULL};
+	fixture_buffer tar;
+	char diff_id[REPRO_DIGEST_STRING_MAX];
+
+	for (size_t i = 0; i < size; i++)
+		content[i] = (char)('a' + i % 23);
+	content[size] = '\0';
+	entry.content = content;
+	tar = fixture_tar(&entry, 1, ARCHIVE_FORMAT_TAR_USTAR);
+	strcpy(diff_id, fixture_sha256(tar.data, tar.size));
+
+	for (size_t over = 0; over < 12; over++) {
+		size_t split = ((size_t)1 << 20) - 200;
+		fixture_buffer first = fixture_gzip(tar.data, split, 0), second;
+		repro_layer_info info;
+		repro_error err;
+
+		/* Stored deflate blocks: each input byte adds one output byte. */
+		split += ((size_t)1 << 20) + over - first.size;
+		free(first.data);
+		first = fixture_gzip(tar.data, split, 0);
+		second = fixture_gzip(tar.data + split, tar.size - split, 6);
+		ASSERT_INT_EQ(first.size, ((size_t)1 << 20) + over);
+		fixture_append(&first, second.data, second.size);
+		ASSERT_OK(fixture_read(first.data, first.size, NULL, &info, &err), &err);
+		ASSERT_STR_EQ(fixture_digest_text(&info.diff_id), diff_id);
+		ASSERT_INT_EQ(info.gzip.members, 2);
+		repro_layer_info_dispose(&info);
+		free(first.data);
+		free(second.data);
+	}
+	free(content);
+	free(tar.data);
+}
+
 int main(void)
 {
 	static const repro_test_case cases[] = {
@@ -401,6 +441,7 @@ int main(void)
 		{"pax times and xattrs", test_pax_times_and_xattrs},
 		{"empty blobs", test_empty_blobs},
 		{"large layer", test_large_layer},
+		{"member end at chunk boundary", test_member_end_at_chunk_boundary},
 	};
 	return repro_test_main("layer_read", cases, REPRO_ARRAY_SIZE(cases));
 }
