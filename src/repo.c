@@ -368,18 +368,21 @@ cleanup:
  * place: its origin remote's URL, as git uses, or else its own path. */
 static int set_origin_url(repro_repo *repo, repro_error *err)
 {
-	git_remote *remote = NULL;
-	const char *own;
+	git_config *config = NULL;
+	const char *own, *url = NULL;
 
-	if (git_remote_lookup(&remote, repo->git, "origin") == 0 && git_remote_url(remote) != NULL) {
-		repo->origin_url = strdup(git_remote_url(remote));
+	/* The URL is read as a plain config value: git_remote_lookup() scans
+	 * url.*.insteadOf with a regex, which leaks in libgit2 1.5.1. */
+	if (git_repository_config_snapshot(&config, repo->git) == 0 &&
+	    git_config_get_string(&url, config, "remote.origin.url") == 0 && url != NULL) {
+		repo->origin_url = strdup(url);
 	} else {
 		own = git_repository_workdir(repo->git);
 		if (own == NULL)
 			own = git_repository_path(repo->git);
 		repo->origin_url = strdup(own);
 	}
-	git_remote_free(remote);
+	git_config_free(config);
 	git_error_clear();
 	if (repo->origin_url == NULL)
 		return repro_error_set(err, REPRO_ENOMEM, "opening '%s' failed: out of memory",
