@@ -1,6 +1,7 @@
 #include <reprocheck/build.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,7 @@ static int build_images(const repro_build_options *options, const repro_recipe *
                         repro_error *err)
 {
 	char *blob_dir = join_path(work_dir, "blobs");
+	bool created_root = false;
 	char *image_root = options->output_dir ? strdup(options->output_dir) :
 	                   join_path(work_dir, "images");
 	int result = REPRO_OK;
@@ -191,6 +193,7 @@ static int build_images(const repro_build_options *options, const repro_recipe *
 		result = repro_error_set(err, REPRO_ENOMEM, "building failed: out of memory");
 		goto done;
 	}
+	created_root = access(image_root, F_OK) != 0;
 	result = repro_mkdir_parents(blob_dir, err);
 	if (result == REPRO_OK)
 		result = repro_mkdir_parents(image_root, err);
@@ -235,6 +238,10 @@ static int build_images(const repro_build_options *options, const repro_recipe *
 	}
 
 done:
+	/* An output directory made for this build and left empty by a failure
+	 * is removed; rmdir() leaves it alone when an image was written. */
+	if (result != REPRO_OK && created_root && image_root != NULL)
+		rmdir(image_root);
 	free(blob_dir);
 	free(image_root);
 	return result;
