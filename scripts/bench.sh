@@ -7,3 +7,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/install-deps.sh"
 echo "== layer reading: reprocheck digest and validate against openssl, igzip and coreutils"
 bash "$here/bench_layer.sh"
+echo "== layer building: reprocheck layer writer against tar --sort=name | gzip -n"
+bash "$here/bench_build.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# reprocheck build when the output file system is full: status 2, a message
+# reprocheck build when the output file system is full or read-only: status 2, a message
 # naming the cause, no half-written layout, and a digest list that keeps its
 # old bytes. The full file system is a 256 KiB tmpfs mounted in a private
 # mount namespace, so the test needs no privileges and touches no host mount.
@@ -34,6 +34,12 @@ echo "record-status $status"
 cp "$small/list.json" "$small/../list-after.json"
 rm -f "$small/filler"
 echo "left: $(cd "$small" && ls -A | tr '\n' ' ')"
+mkdir "$small/../readonly"
+mount -t tmpfs -o size=64k,ro tmpfs "$small/../readonly" || exit 99
+status=0
+"$bin" build --repo "$repo" --tag v1.0.0 --output "$small/../readonly/out" \
+  2>"$small/../readonly.err" || status=$?
+echo "readonly-status $status"
 SH
 output=$(unshare --user --map-root-user --mount bash "$TEST_TMP/inside.sh" \
   "$TEST_TMP/small" "$repo" "$TEST_TMP/list.json" "$REPRO_BIN")
@@ -46,3 +52,6 @@ grep -q "No space left on device" "$TEST_TMP/record.err" && pass ||
   fail "record error does not name the cause: $(cat "$TEST_TMP/record.err")"
 expect_eq "$(grep '^left:' <<<"$output")" "left: list.json " "files left in the full file system"
 expect_eq "$(sha256_of "$TEST_TMP/list-after.json")" "$old_list" "digest list after a failed --record"
+expect_eq "$(grep '^readonly-status' <<<"$output")" "readonly-status 2" "build --output on a read-only file system"
+grep -q "Read-only file system" "$TEST_TMP/readonly.err" && pass ||
+  fail "read-only error does not name the cause: $(cat "$TEST_TMP/readonly.err")"

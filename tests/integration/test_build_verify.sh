@@ -144,6 +144,29 @@ expect_stderr_line "timed out"
 rm -rf "$TMPDIR"/reprocheck-log-*
 expect_no_leftovers "failing steps"
 
+# SIGTERM while a step runs: the build stops with status 2 and removes its
+# temporary tree and the step's processes.
+cat >"$TEST_TMP/long.json" <<'JSON'
+{"schemaVersion": 1, "images": [{"name": "hello", "base": "scratch",
+  "build": [{"run": ["bash", "-c", "exec -a reprocheck-interrupt-marker sleep 60"]}],
+  "layers": [{"copy": [{"from": "src/hello.c", "to": "/hello.c"}]}]}]}
+JSON
+"$REPRO_BIN" build --repo "$repo" --tag v1.0.0 --recipe "$TEST_TMP/long.json" \
+  2>"$TEST_TMP/interrupt.err" &
+build_pid=$!
+for _ in $(seq 100); do
+  pgrep -f reprocheck-interrupt-marker >/dev/null && break
+  sleep 0.1
+done
+kill -TERM "$build_pid"
+interrupt_status=0
+wait "$build_pid" || interrupt_status=$?
+expect_eq "$interrupt_status" "2" "exit status after SIGTERM"
+grep -q "stopped because reprocheck received SIGTERM" "$TEST_TMP/interrupt.err" && pass ||
+  fail "no interruption message: $(cat "$TEST_TMP/interrupt.err")"
+pgrep -f reprocheck-interrupt-marker >/dev/null && fail "the step outlived SIGTERM" || pass
+expect_no_leftovers "SIGTERM during a step"
+
 # An unwritable output directory.
 mkdir -p "$TEST_TMP/readonly"
 chmod 0555 "$TEST_TMP/readonly"
