@@ -52,6 +52,15 @@ expect_status 0
 expect_stdout_contains "identical  $(listed_manifest v1.0.0)"
 expect_no_leftovers "verify from a file:// URL"
 
+# Without the sandbox the result can still match, but the report says the
+# build was not hermetic.
+run_cli verify --repo "$repo" --tag v1.0.0 --no-sandbox --json
+expect_status 0
+expect_eq "$(json_get hermetic <<<"$CLI_STDOUT")" "False" "--no-sandbox hermetic flag"
+run_cli verify --repo "$repo" --tag v1.0.0 --no-sandbox
+expect_stdout_contains "NOT hermetic (--no-sandbox) build"
+expect_no_leftovers "verify --no-sandbox"
+
 # v1.1.0 stamps the time, so the rebuild differs in layer 1 and the config.
 run_cli verify --repo "$repo" --tag v1.1.0 --report "$TEST_TMP/report.json"
 expect_status 1
