@@ -56,8 +56,8 @@ static int set_reason(repro_image_verdict *verdict, const char *reason, repro_er
 	       repro_error_set(err, REPRO_ENOMEM, "comparing failed: out of memory");
 }
 
-/* Records the layer facts that differ; returns the index of the first layer
- * whose diff_id differs, or -1. */
+/* Records the layer facts that differ, and stores in @p first_content the
+ * index of the first layer whose diff_id differs, or -1. */
 static int compare_layers(repro_image_verdict *verdict, const repro_built_image *built,
                           const repro_digestlist_platform *listed, long *first_content,
                           repro_error *err)

@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-/** What to build and where. Strings are borrowed for the call. */
+/** Build options: the revision, the recipe and the output. Strings are borrowed for the call. */
 typedef struct repro_build_options {
 	const char *repo;         /**< a path or URL; "." when NULL */
 	const char *tag;          /**< the tag to build, or NULL */
