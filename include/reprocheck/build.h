@@ -74,14 +74,14 @@ typedef struct repro_build_result {
 /**
  * Runs the build that @p options describe and fills @p out. A step that
  * fails or times out is REPRO_EBUILD or REPRO_ETIMEOUT, with the step and
- * the tail of its log in the message; @p out then still holds the revision
+ * the tail of its log in the message; @p out then still contains the revision
  * and log_path. Temporary trees are removed on every path unless
  * @p options->keep_dir is set. The caller disposes @p out in every case.
  */
 int repro_build_run(const repro_build_options *options, repro_build_result *out,
                     repro_error *err);
 
-/** Frees what @p result holds and zeroes it. Safe on a zeroed result. */
+/** Frees the contents of @p result and zeroes it. Safe on a zeroed result. */
 void repro_build_result_dispose(repro_build_result *result);
 
 /**

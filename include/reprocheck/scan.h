@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-/** What a problem is about. */
+/** The kind of check that found a problem. */
 typedef enum repro_check {
 	REPRO_CHECK_DIGEST,          /**< a blob's bytes hash to another digest */
 	REPRO_CHECK_SIZE,            /**< a blob has another size than its descriptor */
@@ -49,7 +49,7 @@ typedef struct repro_problem {
 	char *message;   /**< one line, naming the object and both values */
 } repro_problem;
 
-/** What a scan computed for one layer. */
+/** The values a scan computed for one layer. */
 typedef struct repro_layer_scan {
 	int complete;                  /**< nonzero when the blob was read to its end */
 	repro_digest blob_digest;      /**< valid when complete */
@@ -91,7 +91,7 @@ int repro_image_scan_run(repro_source *source, const repro_resolved_image *image
                          const repro_scan_options *options, repro_image_scan *out,
                          repro_error *err);
 
-/** Frees what a scan holds and zeroes @p scan. Safe on a zeroed scan. */
+/** Frees the contents of @p scan and zeroes it. Safe on a zeroed scan. */
 void repro_image_scan_dispose(repro_image_scan *scan);
 
 #ifdef __cplusplus
