@@ -106,8 +106,10 @@ int repro_file_read_all(const char *path, size_t max_bytes, unsigned char **out,
 	return result;
 }
 
-static int write_all(int fd, const unsigned char *data, size_t size)
+int repro_fd_write_all(int fd, const void *buffer, size_t size)
 {
+	const unsigned char *data = buffer;
+
 	while (size > 0) {
 		ssize_t written = write(fd, data, size);
 
@@ -162,7 +164,7 @@ int repro_file_write_atomic(const char *path, const void *data, size_t size, mod
 		free(temporary);
 		return repro_error_set_errno(err, REPRO_EIO, saved, "writing '%s' failed", path);
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, size) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || repro_fd_write_all(fd, data, size) != 0 || fsync(fd) != 0) {
 		saved = errno;
 		close(fd);
 		unlink(temporary);

@@ -34,6 +34,10 @@ int repro_file_read_all_at(int dirfd, const char *path, size_t max_bytes, unsign
 int repro_file_write_atomic(const char *path, const void *data, size_t size, mode_t mode,
                             repro_error *err);
 
+/* Writes all @p size bytes to @p fd, retrying after EINTR and short writes.
+ * Returns 0, or -1 with errno set. */
+int repro_fd_write_all(int fd, const void *data, size_t size);
+
 /* Creates @p path and its missing parents with mode 0755. */
 int repro_mkdir_parents(const char *path, repro_error *err);
 

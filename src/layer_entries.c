@@ -36,19 +36,15 @@ const char *repro_layer_finding_kind_name(repro_layer_finding_kind kind)
 	return (unsigned)kind < REPRO_ARRAY_COUNT(names) ? names[kind] : "unknown";
 }
 
-/*
- * Writes @p path without empty and "." components into a new string, so
- * that "./a//b/" and "a/b" compare equal. Sets *unsafe for an absolute path
- * or a ".." component.
- */
-static char *clean_path(const char *path, int *unsafe)
+char *repro_layer_clean_path(const char *path, int *absolute, int *has_parent)
 {
 	size_t length = strlen(path);
 	char *clean = malloc(length + 1);
 	size_t used = 0;
 	const char *cursor = path;
 
-	*unsafe = path[0] == '/';
+	*absolute = path[0] == '/';
+	*has_parent = 0;
 	if (clean == NULL)
 		return NULL;
 	while (*cursor != '\0') {
@@ -56,7 +52,7 @@ static char *clean_path(const char *path, int *unsafe)
 		size_t part = end ? (size_t)(end - cursor) : strlen(cursor);
 
 		if (part == 2 && cursor[0] == '.' && cursor[1] == '.')
-			*unsafe = 1;
+			*has_parent = 1;
 		if (part > 0 && !(part == 1 && cursor[0] == '.')) {
 			if (used > 0)
 				clean[used++] = '/';
@@ -68,6 +64,16 @@ static char *clean_path(const char *path, int *unsafe)
 			cursor++;
 	}
 	clean[used] = '\0';
+	return clean;
+}
+
+/* Cleans @p path and sets *unsafe for an absolute path or a ".." component. */
+static char *clean_path(const char *path, int *unsafe)
+{
+	int absolute, has_parent;
+	char *clean = repro_layer_clean_path(path, &absolute, &has_parent);
+
+	*unsafe = absolute || has_parent;
 	return clean;
 }
 

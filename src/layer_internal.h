@@ -94,6 +94,15 @@ int repro_decoder_finish(repro_decoder *decoder, unsigned long *members, repro_e
 /* Reads the fixed ten bytes of the first gzip member header into @p facts. */
 void repro_gzip_parse_header(const unsigned char *data, size_t size, repro_gzip_facts *facts);
 
+/*
+ * Writes @p path without empty and "." components into a new malloc()ed
+ * string, so that "./a//b/" and "a/b" compare equal. Sets *absolute for a
+ * leading '/' and *has_parent for a ".." component. Returns NULL when out
+ * of memory. Shared by the reader, which flags such paths, and the writer,
+ * which rejects "..".
+ */
+char *repro_layer_clean_path(const char *path, int *absolute, int *has_parent);
+
 /* Detects the compression from the first bytes of a blob. */
 repro_compression repro_compression_detect(const unsigned char *data, size_t size);
 

@@ -3,6 +3,7 @@
  * walked when added, and the plan is sorted and completed (parent
  * directories, hard links) when the layer is finished.
  */
+#include "layer_internal.h"
 #include "layer_write_internal.h"
 
 #include <dirent.h>
@@ -63,34 +64,19 @@ void repro_layer_writer_free(repro_layer_writer *writer)
 /* Cleans @p image_path into a new string; a ".." component is REPRO_EUNSAFE. */
 static int clean_image_path(const char *image_path, char **out, repro_error *err)
 {
-	size_t length = strlen(image_path);
-	char *clean = malloc(length + 1);
-	const char *cursor = image_path;
-	size_t used = 0;
+	int absolute, has_parent;
+	char *clean = repro_layer_clean_path(image_path, &absolute, &has_parent);
+	size_t used;
 
 	*out = NULL;
 	if (clean == NULL)
 		return repro_error_set(err, REPRO_ENOMEM, "copying image path '%s' failed", image_path);
-	while (*cursor != '\0') {
-		const char *end = strchr(cursor, '/');
-		size_t part = end ? (size_t)(end - cursor) : strlen(cursor);
-
-		if (part == 2 && cursor[0] == '.' && cursor[1] == '.') {
-			free(clean);
-			return repro_error_set(err, REPRO_EUNSAFE,
-			                       "image path '%s' has a '..' component", image_path);
-		}
-		if (part > 0 && !(part == 1 && cursor[0] == '.')) {
-			if (used > 0)
-				clean[used++] = '/';
-			memcpy(clean + used, cursor, part);
-			used += part;
-		}
-		cursor += part;
-		if (*cursor == '/')
-			cursor++;
+	if (has_parent) {
+		free(clean);
+		return repro_error_set(err, REPRO_EUNSAFE,
+		                       "image path '%s' has a '..' component", image_path);
 	}
-	clean[used] = '\0';
+	used = strlen(clean);
 	if (used > REPRO_LAYER_DEFAULT_MAX_PATH) {
 		free(clean);
 		return repro_error_set(err, REPRO_ELIMIT, "image path '%.64s...' is longer than %d bytes",

@@ -100,21 +100,6 @@ static void pop_name(checkout_context *ctx, size_t saved)
 	ctx->path[saved] = '\0';
 }
 
-static int write_all(int fd, const unsigned char *data, size_t size)
-{
-	while (size > 0) {
-		ssize_t written = write(fd, data, size);
-
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written < 0)
-			return -1;
-		data += written;
-		size -= (size_t)written;
-	}
-	return 0;
-}
-
 static int write_file(checkout_context *ctx, git_repository *git, const git_tree_entry *entry,
                       int dirfd, mode_t mode, repro_error *err)
 {
@@ -129,7 +114,7 @@ static int write_file(checkout_context *ctx, git_repository *git, const git_tree
 		result = repro_error_set_errno(err, REPRO_EIO, errno, "creating '%s' failed", ctx->path);
 		goto cleanup;
 	}
-	if (write_all(fd, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) != 0 ||
+	if (repro_fd_write_all(fd, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) != 0 ||
 	    fchmod(fd, mode) != 0 || futimens(fd, ctx->times) != 0) {
 		result = repro_error_set_errno(err, REPRO_EIO, errno, "writing '%s' failed", ctx->path);
 		close(fd);

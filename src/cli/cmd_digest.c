@@ -159,7 +159,6 @@ const repro_command repro_command_digest = {
 static int run_digest(const repro_cli *cli, int argc, char **argv)
 {
 	image_options options;
-	repro_platform_selector selector;
 	repro_source *source = NULL;
 	repro_resolved_image *images = NULL;
 	size_t count = 0;
@@ -171,11 +170,7 @@ static int run_digest(const repro_cli *cli, int argc, char **argv)
 	if (status != 0)
 		return status;
 	repro_error_clear(&err);
-	if (image_options_selector(&options, &selector, &err) != REPRO_OK)
-		return repro_cli_fail(&err);
-
-	if (repro_source_open(&source, options.spec, &err) != REPRO_OK ||
-	    repro_source_resolve(source, &selector, &images, &count, &err) != REPRO_OK) {
+	if (image_options_resolve(&options, &source, &images, &count, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options.json) {
 			document = json_pack("{s:s, s:s, s:s, s:[]}", "source", options.spec, "status",
@@ -209,6 +204,5 @@ static int run_digest(const repro_cli *cli, int argc, char **argv)
 done:
 	repro_resolved_images_free(images, count);
 	repro_source_free(source);
-	repro_platform_dispose(&selector.platform);
 	return status;
 }

@@ -115,7 +115,6 @@ static int report_unresolved(const image_options *options, const repro_error *er
 static int run_validate(const repro_cli *cli, int argc, char **argv)
 {
 	image_options options;
-	repro_platform_selector selector;
 	repro_source *source = NULL;
 	repro_resolved_image *images = NULL;
 	size_t count = 0;
@@ -127,11 +126,7 @@ static int run_validate(const repro_cli *cli, int argc, char **argv)
 	if (status != 0)
 		return status;
 	repro_error_clear(&err);
-	if (image_options_selector(&options, &selector, &err) != REPRO_OK)
-		return repro_cli_fail(&err);
-
-	if (repro_source_open(&source, options.spec, &err) != REPRO_OK ||
-	    repro_source_resolve(source, &selector, &images, &count, &err) != REPRO_OK) {
+	if (image_options_resolve(&options, &source, &images, &count, &err) != REPRO_OK) {
 		status = report_unresolved(&options, &err);
 		goto done;
 	}
@@ -157,6 +152,5 @@ static int run_validate(const repro_cli *cli, int argc, char **argv)
 done:
 	repro_resolved_images_free(images, count);
 	repro_source_free(source);
-	repro_platform_dispose(&selector.platform);
 	return status;
 }

@@ -78,20 +78,28 @@ int image_options_parse(image_options *options, const repro_command *command, in
 	return 0;
 }
 
-int image_options_selector(const image_options *options, repro_platform_selector *selector,
-                           repro_error *err)
+int image_options_resolve(const image_options *options, repro_source **source,
+                          repro_resolved_image **images, size_t *count, repro_error *err)
 {
-	int result;
+	repro_platform_selector selector;
+	int result = REPRO_OK;
 
-	memset(selector, 0, sizeof(*selector));
-	selector->all = options->all_platforms;
-	if (options->platform == NULL)
-		return REPRO_OK;
-	result = repro_platform_parse(&selector->platform, options->platform, err);
-	if (result != REPRO_OK)
-		return repro_error_prefix(err, "--platform");
-	selector->has_platform = true;
-	return REPRO_OK;
+	*source = NULL;
+	*images = NULL;
+	*count = 0;
+	memset(&selector, 0, sizeof(selector));
+	selector.all = options->all_platforms;
+	if (options->platform != NULL) {
+		result = repro_platform_parse(&selector.platform, options->platform, err);
+		if (result != REPRO_OK)
+			return repro_error_prefix(err, "--platform");
+		selector.has_platform = true;
+	}
+	result = repro_source_open(source, options->spec, err);
+	if (result == REPRO_OK)
+		result = repro_source_resolve(*source, &selector, images, count, err);
+	repro_platform_dispose(&selector.platform);
+	return result;
 }
 
 int print_json_document(json_t *document)

@@ -27,9 +27,12 @@ typedef struct image_options {
 int image_options_parse(image_options *options, const repro_command *command, int argc,
                         char **argv);
 
-/* Fills @p selector from the options; the caller disposes selector->platform. */
-int image_options_selector(const image_options *options, repro_platform_selector *selector,
-                           repro_error *err);
+/* Opens options->spec and resolves the images that --platform or
+ * --all-platforms select. The caller frees @p images with
+ * repro_resolved_images_free() and @p source with repro_source_free(), on
+ * failure too. */
+int image_options_resolve(const image_options *options, repro_source **source,
+                          repro_resolved_image **images, size_t *count, repro_error *err);
 
 /* Parses a byte count with an optional K, M, G or T suffix (powers of
  * 1024); returns false when @p text is not one. */

@@ -251,6 +251,16 @@ fixture_spec() {
   echo "${spec%%:*}:$FIXTURES/${spec#*:}"
 }
 
+# Prints one value of the JSON document on stdin, reached by keys and array
+# indexes: `json_get images 0 manifest digest`. Lists and objects are
+# printed as JSON, scalars as Python prints them (True, False, None).
+json_get() {
+  python3 -c 'import json,sys
+value=json.load(sys.stdin)
+for key in sys.argv[1:]: value=value[int(key) if key.isdigit() else key]
+print(value if not isinstance(value, (list, dict)) else json.dumps(value))' "$@"
+}
+
 # Prints the sha256 digest of a file or of standard input, as sha256:HEX.
 sha256_of() {
   echo "sha256:$(sha256sum "$@" | cut -c1-64)"

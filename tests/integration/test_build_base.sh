@@ -8,12 +8,6 @@ require_cli_command build
 require_program git
 use_fixtures
 
-json_get() {
-  python3 -c 'import json,sys
-value=json.load(sys.stdin)
-for key in sys.argv[1:]: value=value[int(key) if key.isdigit() else key]
-print(value if not isinstance(value, (list, dict)) else json.dumps(value))' "$@"
-}
 
 repo=$TEST_TMP/app
 mkdir -p "$repo/files"

@@ -14,12 +14,6 @@ mkdir -p "$TMPDIR"
 repo=$TEST_TMP/hello
 bash "$REPRO_SOURCE_DIR/fixtures/example-app/make-repo.sh" "$repo" "$REPRO_BIN"
 
-json_get() {
-  python3 -c 'import json,sys
-value=json.load(sys.stdin)
-for key in sys.argv[1:]: value=value[int(key) if key.isdigit() else key]
-print(value)' "$@"
-}
 
 listed_manifest() {
   git -C "$repo" show "main:reprocheck-digests.json" | python3 -c 'import json,sys

@@ -9,13 +9,6 @@ require_cli_command digest
 require_cli_command validate
 use_fixtures
 
-# Prints one value from the JSON on stdin, e.g. `json_get images 0 manifest digest`.
-json_get() {
-  python3 -c 'import json,sys
-value=json.load(sys.stdin)
-for key in sys.argv[1:]: value=value[int(key) if key.isdigit() else key]
-print(value if not isinstance(value, (list, dict)) else json.dumps(value))' "$@"
-}
 
 # Prints a field of each layer of the first image, one a line.
 layer_fields() {
