@@ -172,9 +172,11 @@ static bool docker_plain_tar(const repro_descriptor *descriptor, const repro_lay
 	       strcmp(descriptor->media_type, REPRO_MEDIA_TYPE_DOCKER_LAYER_GZIP) == 0;
 }
 
+/* An unknown media type is reported once, by scan_layer(), and the
+ * compression found is then not compared with it again. */
 static int check_layer_result(repro_image_scan *scan, const repro_resolved_image *image,
                               size_t index, const repro_layer_info *info, const char *object,
-                              repro_error *err)
+                              bool known_media_type, repro_error *err)
 {
 	const repro_descriptor *descriptor = &image->manifest->layers[index];
 	char expected[REPRO_DIGEST_STRING_MAX], actual[REPRO_DIGEST_STRING_MAX];
@@ -187,7 +189,8 @@ static int check_layer_result(repro_image_scan *scan, const repro_resolved_image
 			"%s: the manifest says %s but the blob's bytes hash to %s", object, expected,
 			actual);
 	}
-	if (result == REPRO_OK && info->compression_mismatch && !docker_plain_tar(descriptor, info))
+	if (result == REPRO_OK && info->compression_mismatch && known_media_type &&
+	    !docker_plain_tar(descriptor, info))
 		result = add_problem(scan, REPRO_CHECK_MEDIA_TYPE, object, descriptor->media_type,
 			repro_compression_name(info->compression), err,
 			"%s: the media type %s does not fit its content, which is %s", object,
@@ -214,6 +217,7 @@ static int scan_layer(repro_image_scan *scan, repro_source *source,
 	repro_compression declared = REPRO_COMPRESSION_GZIP;
 	char digest_text[REPRO_DIGEST_STRING_MAX], object[REPRO_DIGEST_STRING_MAX + 32];
 	repro_error read_err;
+	bool known_media_type;
 	int result;
 
 	repro_digest_format(&descriptor->digest, digest_text);
@@ -226,7 +230,10 @@ static int scan_layer(repro_image_scan *scan, repro_source *source,
 	read_options.want_entries = 0;
 	read_options.max_uncompressed_bytes = options->max_uncompressed_bytes;
 	read_options.max_entries = options->max_entries;
-	if (repro_media_type_compression(descriptor->media_type, &declared, &read_err) != REPRO_OK) {
+	known_media_type = repro_media_type_compression(descriptor->media_type, &declared,
+	                                                &read_err) == REPRO_OK;
+	if (!known_media_type) {
+		declared = REPRO_COMPRESSION_GZIP;
 		result = add_problem(scan, REPRO_CHECK_MEDIA_TYPE, object, NULL, descriptor->media_type,
 		                     err, "%s: %s", object, read_err.message);
 		if (result != REPRO_OK)
@@ -253,7 +260,7 @@ static int scan_layer(repro_image_scan *scan, repro_source *source,
 	scan->layers[index].compression = info.compression;
 	scan->layers[index].entry_count = info.entry_count;
 
-	result = check_layer_result(scan, image, index, &info, object, err);
+	result = check_layer_result(scan, image, index, &info, object, known_media_type, err);
 	if (result == REPRO_OK)
 		result = check_paths(scan, &info, object, options, err);
 	repro_layer_info_dispose(&info);
