@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,17 @@ void repro_build_options_init(repro_build_options *options)
 {
 	memset(options, 0, sizeof(*options));
 	options->hermetic = 1;
+}
+
+int build_check_interrupt(repro_error *err)
+{
+	int number = repro_sandbox_interrupt_signal();
+
+	if (number == 0)
+		return REPRO_OK;
+	return repro_error_set(err, REPRO_EINTERRUPTED, "interrupted by %s",
+	                       number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" :
+	                       "a signal");
 }
 
 void repro_build_format_time(int64_t epoch, char out[32])
@@ -112,8 +124,15 @@ static int check_sandbox(const repro_build_options *options, repro_error *err)
 {
 	char reason[256];
 
-	if (!options->hermetic || repro_sandbox_available(reason, sizeof(reason)))
+	if (!options->hermetic)
 		return REPRO_OK;
+	if (build_check_interrupt(err) != REPRO_OK)
+		return REPRO_EINTERRUPTED;
+	if (repro_sandbox_available(reason, sizeof(reason)))
+		return REPRO_OK;
+	/* The probe runs a sandbox too, so a signal can end it early. */
+	if (build_check_interrupt(err) != REPRO_OK)
+		return REPRO_EINTERRUPTED;
 	return repro_error_set(err, REPRO_EUNSUPPORTED,
 		"the hermetic build needs Linux user namespaces, which are unavailable here (%s): "
 		"rerun with --no-sandbox to build without isolation, and the report will say so",
@@ -212,6 +231,9 @@ static int build_images(const repro_build_options *options, const repro_recipe *
 
 		if (options->image_name != NULL && strcmp(options->image_name, image->name) != 0)
 			continue;
+		result = build_check_interrupt(err);
+		if (result != REPRO_OK)
+			break;
 		result = run_steps(image, tree, out->log_path, out->source_date_epoch, out->hermetic,
 		                   err);
 		if (result != REPRO_OK)
@@ -332,6 +354,8 @@ int repro_build_run(const repro_build_options *options, repro_build_result *out,
 		goto done;
 	}
 	result = repro_repo_checkout(repo ? repo : options->repository, &out->revision, tree, err);
+	if (result == REPRO_OK)
+		result = build_check_interrupt(err);
 	if (result == REPRO_OK)
 		result = load_recipe(options, tree, &recipe, err);
 	if (result == REPRO_OK)

@@ -473,7 +473,9 @@ int build_assemble_image(const build_context *context, const repro_recipe_image 
 	for (size_t i = 0; result == REPRO_OK && i < image->layer_count; i++) {
 		char created[32];
 
-		result = write_layer(context, tree_fd, &image->layers[i], i, layout, &parts, err);
+		result = build_check_interrupt(err);
+		if (result == REPRO_OK)
+			result = write_layer(context, tree_fd, &image->layers[i], i, layout, &parts, err);
 		repro_build_format_time(context->source_date_epoch, created);
 		if (result == REPRO_OK)
 			json_array_append_new(parts.history,

@@ -24,6 +24,11 @@ typedef struct build_context {
 int build_assemble_image(const build_context *context, const repro_recipe_image *image,
                          repro_built_image *out, repro_error *err);
 
+/* Returns REPRO_EINTERRUPTED with a message once SIGINT or SIGTERM has
+ * arrived (the sandbox's handlers record it), and REPRO_OK otherwise. The
+ * build calls it between phases, because the handlers only set a flag. */
+int build_check_interrupt(repro_error *err);
+
 /* Frees what @p image holds. */
 void build_image_dispose(repro_built_image *image);
 
