@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,19 @@ void repro_build_options_init(repro_build_options *options)
 {
 	memset(options, 0, sizeof(*options));
 	options->hermetic = 1;
+}
+
+void build_status(const repro_build_options *options, const char *format, ...)
+{
+	char message[512];
+	va_list args;
+
+	if (options->status == NULL)
+		return;
+	va_start(args, format);
+	vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	options->status(options->status_context, message);
 }
 
 int build_check_interrupt(repro_error *err)
@@ -139,8 +153,9 @@ static int check_sandbox(const repro_build_options *options, repro_error *err)
 		reason);
 }
 
-static int run_steps(const repro_recipe_image *image, const char *tree, const char *log_path,
-                     int64_t source_date_epoch, int hermetic, repro_error *err)
+static int run_steps(const repro_build_options *options, const repro_recipe_image *image,
+                     const char *tree, const char *log_path, int64_t source_date_epoch,
+                     int hermetic, repro_error *err)
 {
 	for (size_t i = 0; i < image->step_count; i++) {
 		const repro_recipe_step *step = &image->steps[i];
@@ -179,6 +194,9 @@ static int run_steps(const repro_recipe_image *image, const char *tree, const ch
 		sandbox.hermetic = hermetic;
 		sandbox.hostname = SANDBOX_HOSTNAME;
 		sandbox.step_number = (unsigned)(i + 1);
+		build_status(options, "image '%s': running step %zu of %zu: %s", image->name, i + 1,
+		             image->step_count, step->run.items[0]);
+
 		/* The sandbox takes argv as execve() does, ended by NULL. */
 		argv = calloc(step->run.count + 1, sizeof(*argv));
 		if (argv == NULL) {
@@ -234,8 +252,8 @@ static int build_images(const repro_build_options *options, const repro_recipe *
 		result = build_check_interrupt(err);
 		if (result != REPRO_OK)
 			break;
-		result = run_steps(image, tree, out->log_path, out->source_date_epoch, out->hermetic,
-		                   err);
+		result = run_steps(options, image, tree, out->log_path, out->source_date_epoch,
+		                   out->hermetic, err);
 		if (result != REPRO_OK)
 			break;
 
@@ -251,6 +269,7 @@ static int build_images(const repro_build_options *options, const repro_recipe *
 		context.commit_id = out->revision.commit_id;
 		context.source_date_epoch = out->source_date_epoch;
 		context.replace_output = options->replace_output;
+		context.options = options;
 		result = build_assemble_image(&context, image, &out->images[out->image_count], err);
 		free(layout_dir);
 		if (result != REPRO_OK)
@@ -353,6 +372,9 @@ int repro_build_run(const repro_build_options *options, repro_build_result *out,
 		result = repro_error_set(err, REPRO_ENOMEM, "building failed: out of memory");
 		goto done;
 	}
+	build_status(options, "checking out %s (commit %.12s)",
+	             out->revision.is_tag ? out->revision.tag : out->revision.commit_id,
+	             out->revision.commit_id);
 	result = repro_repo_checkout(repo ? repo : options->repository, &out->revision, tree, err);
 	if (result == REPRO_OK)
 		result = build_check_interrupt(err);

@@ -474,6 +474,8 @@ int build_assemble_image(const build_context *context, const repro_recipe_image 
 		char created[32];
 
 		result = build_check_interrupt(err);
+		build_status(context->options, "image '%s': writing layer %zu of %zu", image->name,
+		             i + 1, image->layer_count);
 		if (result == REPRO_OK)
 			result = write_layer(context, tree_fd, &image->layers[i], i, layout, &parts, err);
 		repro_build_format_time(context->source_date_epoch, created);

@@ -17,6 +17,7 @@ typedef struct build_context {
 	const char *commit_id;
 	int64_t source_date_epoch;
 	int replace_output;
+	const repro_build_options *options;  /* for status messages */
 } build_context;
 
 /* Writes the layers, config, manifest and layout of @p image after its
@@ -28,6 +29,13 @@ int build_assemble_image(const build_context *context, const repro_recipe_image 
  * arrived (the sandbox's handlers record it), and REPRO_OK otherwise. The
  * build calls it between phases, because the handlers only set a flag. */
 int build_check_interrupt(repro_error *err);
+
+/* Sends a formatted status message through options->status, if set. */
+void build_status(const repro_build_options *options, const char *format, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
 
 /* Frees what @p image holds. */
 void build_image_dispose(repro_built_image *image);

@@ -9,6 +9,7 @@
 
 void repro_scan_options_init(repro_scan_options *options)
 {
+	memset(options, 0, sizeof(*options));
 	options->max_uncompressed_bytes = REPRO_LAYER_DEFAULT_MAX_UNCOMPRESSED;
 	options->max_entries = REPRO_LAYER_DEFAULT_MAX_ENTRIES;
 	options->max_path_problems = 20;
@@ -114,6 +115,42 @@ static int check_diff_id_count(repro_image_scan *scan, const repro_resolved_imag
 	                   image->manifest->layer_count, image->config->diff_id_count);
 }
 
+#define PROGRESS_STEP ((uint64_t)8 << 20)
+
+/* A stream that passes bytes through and reports how many have passed. */
+typedef struct progress_stream {
+	repro_stream base;
+	repro_stream *inner;
+	const repro_scan_options *options;
+	size_t index, count;
+	uint64_t done, total, reported;
+} progress_stream;
+
+static ssize_t progress_read(repro_stream *stream, void *buffer, size_t size, repro_error *err)
+{
+	progress_stream *self = (progress_stream *)stream;
+	ssize_t got = repro_stream_read(self->inner, buffer, size, err);
+
+	if (got > 0) {
+		self->done += (uint64_t)got;
+		if (self->done - self->reported >= PROGRESS_STEP) {
+			self->reported = self->done;
+			self->options->progress(self->options->progress_context, self->index, self->count,
+			                        self->done, self->total);
+		}
+	}
+	return got;
+}
+
+static void progress_close(repro_stream *stream)
+{
+	progress_stream *self = (progress_stream *)stream;
+
+	repro_stream_close(self->inner);
+}
+
+static const repro_stream_ops progress_stream_ops = {progress_read, progress_close};
+
 /* Turns a failure of reading one layer into a problem when it is a fact
  * about the image, and returns other failures unchanged. */
 static int classify_read_failure(repro_image_scan *scan, int code, const char *object,
@@ -217,6 +254,7 @@ static int scan_layer(repro_image_scan *scan, repro_source *source,
 	repro_compression declared = REPRO_COMPRESSION_GZIP;
 	char digest_text[REPRO_DIGEST_STRING_MAX], object[REPRO_DIGEST_STRING_MAX + 32];
 	repro_error read_err;
+	progress_stream progress;
 	bool known_media_type;
 	int result;
 
@@ -244,9 +282,26 @@ static int scan_layer(repro_image_scan *scan, repro_source *source,
 	read_options.detect_compression = 1;
 
 	result = repro_source_open_blob(source, descriptor, &stream, &read_err);
-	if (result == REPRO_OK)
-		result = repro_layer_read(stream, &read_options, &info, &read_err);
-	repro_stream_close(stream);
+	if (result == REPRO_OK && options->progress != NULL) {
+		/* The wrapper lives on this frame and closes the inner stream. */
+		progress.base.ops = &progress_stream_ops;
+		progress.inner = stream;
+		progress.options = options;
+		progress.index = index;
+		progress.count = image->manifest->layer_count;
+		progress.done = 0;
+		progress.reported = 0;
+		progress.total = (uint64_t)descriptor->size;
+		options->progress(options->progress_context, index, progress.count, 0, progress.total);
+		if ((result = repro_layer_read(&progress.base, &read_options, &info, &read_err)) == REPRO_OK)
+			options->progress(options->progress_context, index, progress.count, progress.done,
+			                  progress.total);
+		progress_close(&progress.base);
+	} else {
+		if (result == REPRO_OK)
+			result = repro_layer_read(stream, &read_options, &info, &read_err);
+		repro_stream_close(stream);
+	}
 	if (result != REPRO_OK) {
 		repro_layer_info_dispose(&info);
 		return classify_read_failure(scan, result, object, &read_err, err);

@@ -32,6 +32,10 @@ typedef struct repro_build_options {
 	int hermetic;             /**< 1 runs steps in namespaces; 0 is --no-sandbox */
 	int replace_output;       /**< replace existing layouts in @p output_dir */
 	repro_repo *repository;   /**< an already opened @p repo to use, borrowed, or NULL */
+	/** Called with a one-line message as each phase starts (checkout, each
+	 *  step, each layer), for progress and -v logs; or NULL. */
+	void (*status)(void *context, const char *message);
+	void *status_context;
 } repro_build_options;
 
 /** Sets the defaults: hermetic, everything else unset. */

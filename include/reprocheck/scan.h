@@ -60,11 +60,21 @@ typedef struct repro_layer_scan {
 	size_t entry_count;
 } repro_layer_scan;
 
+/**
+ * Progress callback: layer @p index of @p count has @p done of @p total
+ * compressed bytes read. Called when a layer starts, about every 8 MiB, and
+ * when it ends (with @p done equal to what was read).
+ */
+typedef void (*repro_scan_progress_fn)(void *context, size_t index, size_t count,
+                                       uint64_t done, uint64_t total);
+
 /** Scan settings; repro_scan_options_init() sets the defaults. */
 typedef struct repro_scan_options {
 	uint64_t max_uncompressed_bytes;  /**< per layer; decompression bomb guard */
 	uint64_t max_entries;             /**< per layer */
 	size_t max_path_problems;         /**< duplicate or unsafe paths listed per layer */
+	repro_scan_progress_fn progress;  /**< or NULL */
+	void *progress_context;
 } repro_scan_options;
 
 /** Sets the defaults: the layer reader's limits and 20 path problems per layer. */

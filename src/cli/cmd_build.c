@@ -12,6 +12,7 @@
 #include <reprocheck/sandbox.h>
 
 #include "image_options.h"
+#include "progress.h"
 
 typedef struct build_arguments {
 	repro_build_options build;
@@ -142,7 +143,9 @@ static int run_build(const repro_cli *cli, int argc, char **argv)
 {
 	build_arguments arguments;
 	repro_build_result result;
+	progress_printer printer;
 	repro_error err;
+	int build_code;
 	int status = parse_arguments(&arguments, argc, argv);
 
 	if (status != 0)
@@ -152,8 +155,13 @@ static int run_build(const repro_cli *cli, int argc, char **argv)
 		              "compared with nothing and removed");
 	arguments.build.replace_output = 1;
 	repro_error_clear(&err);
+	progress_init(&printer, cli);
+	arguments.build.status = progress_status;
+	arguments.build.status_context = &printer;
 	repro_sandbox_install_signal_handlers();
-	if (repro_build_run(&arguments.build, &result, &err) != REPRO_OK) {
+	build_code = repro_build_run(&arguments.build, &result, &err);
+	progress_clear(&printer);
+	if (build_code != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (result.log_path != NULL)
 			repro_cli_error("build log kept at '%s'", result.log_path);

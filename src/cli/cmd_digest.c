@@ -9,6 +9,7 @@
 #include <reprocheck/scan.h>
 
 #include "image_options.h"
+#include "progress.h"
 
 /* A layer problem that makes the computed digests untrustworthy. */
 static bool is_blob_problem(const repro_problem *problem)
@@ -104,11 +105,13 @@ static void print_image_text(const repro_resolved_image *image, const repro_imag
 
 /* Scans one image and prints it; returns its exit status. */
 static int digest_image(repro_source *source, const repro_resolved_image *image,
-                        const image_options *options, json_t *images, bool first)
+                        const image_options *options, json_t *images, bool first,
+                        progress_printer *printer)
 {
 	repro_image_scan scan;
 	repro_scan_options scan_options;
 	repro_error err;
+	int result;
 	int status = 0;
 	const char *reason = NULL;
 
@@ -116,7 +119,13 @@ static int digest_image(repro_source *source, const repro_resolved_image *image,
 	repro_scan_options_init(&scan_options);
 	if (options->max_layer_size != 0)
 		scan_options.max_uncompressed_bytes = options->max_layer_size;
-	if (repro_image_scan_run(source, image, &scan_options, &scan, &err) != REPRO_OK) {
+	if (printer->live || printer->log) {
+		scan_options.progress = progress_scan;
+		scan_options.progress_context = printer;
+	}
+	result = repro_image_scan_run(source, image, &scan_options, &scan, &err);
+	progress_clear(printer);
+	if (result != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options->json) {
 			char platform[256];
@@ -164,12 +173,14 @@ static int run_digest(const repro_cli *cli, int argc, char **argv)
 	size_t count = 0;
 	repro_error err;
 	json_t *document = NULL, *image_array = NULL;
+	progress_printer printer;
 	int status;
 
 	status = image_options_parse(&options, &repro_command_digest, argc, argv);
 	if (status != 0)
 		return status;
 	repro_error_clear(&err);
+	progress_init(&printer, cli);
 	if (image_options_resolve(&options, &source, &images, &count, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options.json) {
@@ -188,7 +199,8 @@ static int run_digest(const repro_cli *cli, int argc, char **argv)
 		image_array = json_array();
 	}
 	for (size_t i = 0; i < count; i++) {
-		int image_status = digest_image(source, &images[i], &options, image_array, i == 0);
+		int image_status = digest_image(source, &images[i], &options, image_array, i == 0,
+		                                &printer);
 
 		if (image_status > status)
 			status = image_status;

@@ -9,6 +9,7 @@
 #include <reprocheck/scan.h>
 
 #include "image_options.h"
+#include "progress.h"
 
 static json_t *problem_json(const repro_problem *problem)
 {
@@ -45,12 +46,14 @@ static json_t *image_json(const repro_resolved_image *image, const char *status,
 
 /* Validates one image and prints the verdict; returns its exit status. */
 static int validate_image(repro_source *source, const repro_resolved_image *image,
-                          const image_options *options, json_t *images)
+                          const image_options *options, json_t *images,
+                          progress_printer *printer)
 {
 	char platform[256], manifest[REPRO_DIGEST_STRING_MAX];
 	repro_image_scan scan;
 	repro_scan_options scan_options;
 	repro_error err;
+	int result;
 	int status;
 
 	repro_platform_format(&image->platform, platform, sizeof(platform));
@@ -59,7 +62,13 @@ static int validate_image(repro_source *source, const repro_resolved_image *imag
 	repro_scan_options_init(&scan_options);
 	if (options->max_layer_size != 0)
 		scan_options.max_uncompressed_bytes = options->max_layer_size;
-	if (repro_image_scan_run(source, image, &scan_options, &scan, &err) != REPRO_OK) {
+	if (printer->live || printer->log) {
+		scan_options.progress = progress_scan;
+		scan_options.progress_context = printer;
+	}
+	result = repro_image_scan_run(source, image, &scan_options, &scan, &err);
+	progress_clear(printer);
+	if (result != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options->json)
 			json_array_append_new(images, image_json(image, "error", err.message, NULL));
@@ -120,12 +129,14 @@ static int run_validate(const repro_cli *cli, int argc, char **argv)
 	size_t count = 0;
 	repro_error err;
 	json_t *image_array = NULL;
+	progress_printer printer;
 	int status;
 
 	status = image_options_parse(&options, &repro_command_validate, argc, argv);
 	if (status != 0)
 		return status;
 	repro_error_clear(&err);
+	progress_init(&printer, cli);
 	if (image_options_resolve(&options, &source, &images, &count, &err) != REPRO_OK) {
 		status = report_unresolved(&options, &err);
 		goto done;
@@ -136,7 +147,7 @@ static int run_validate(const repro_cli *cli, int argc, char **argv)
 	if (options.json)
 		image_array = json_array();
 	for (size_t i = 0; i < count; i++) {
-		int image_status = validate_image(source, &images[i], &options, image_array);
+		int image_status = validate_image(source, &images[i], &options, image_array, &printer);
 
 		if (image_status > status)
 			status = image_status;

@@ -13,6 +13,7 @@
 
 #include "fileutil_internal.h"
 #include "image_options.h"
+#include "progress.h"
 #include "reprocheck_version.h"
 
 #define DIGEST_LIST_FILE "reprocheck-digests.json"
@@ -148,6 +149,8 @@ static int emit_report(const verify_arguments *arguments, const repro_verify_rep
 static int run_verify(const repro_cli *cli, int argc, char **argv)
 {
 	verify_arguments arguments;
+	progress_printer printer;
+	int build_code;
 	repro_verify_report report;
 	repro_build_result result;
 	repro_repo *repo = NULL;
@@ -176,9 +179,14 @@ static int run_verify(const repro_cli *cli, int argc, char **argv)
 	repro_cli_log(cli, 1, "rebuilding tag '%s' of '%s'", arguments.build.tag,
 	              arguments.build.repo);
 	arguments.build.repository = repo;
+	progress_init(&printer, cli);
+	arguments.build.status = progress_status;
+	arguments.build.status_context = &printer;
 	repro_sandbox_install_signal_handlers();
 	report.build = &result;
-	if (repro_build_run(&arguments.build, &result, &err) != REPRO_OK)
+	build_code = repro_build_run(&arguments.build, &result, &err);
+	progress_clear(&printer);
+	if (build_code != REPRO_OK)
 		goto failed;
 	if (repro_compare_release(&result, release, &verdicts, &verdict_count, &err) != REPRO_OK)
 		goto failed;

@@ -41,6 +41,12 @@ expect_eq "$(json_get sourceDateEpoch <<<"$CLI_STDOUT")" \
 expect_eq "$(json_get hermetic <<<"$CLI_STDOUT")" "True" "v1.0.0 hermetic"
 expect_no_leftovers "verify v1.0.0"
 
+run_cli -v verify --repo "$repo" --tag v1.0.0
+expect_status 0
+expect_stderr_line "^reprocheck: checking out v1.0.0 \(commit [0-9a-f]{12}\)$"
+expect_stderr_line "^reprocheck: image 'hello': running step 1 of 1: sh$"
+expect_stderr_line "^reprocheck: image 'hello': writing layer 2 of 2$"
+
 run_cli verify --repo "file://$repo" --tag v1.0.0
 expect_status 0
 expect_stdout_contains "identical  $(listed_manifest v1.0.0)"

@@ -65,6 +65,21 @@ expect_status 0
 expect_stdout_contains "manifest $(fixture_value umoci manifest)  application/vnd.oci.image.manifest.v1+json"
 expect_stdout_contains "         diff_id $(fixture_values umoci diff_id | head -n 1)"
 
+# Progress: nothing on stderr when it is not a terminal, a redrawn line on
+# a terminal (script(1) gives the command a pseudo-terminal), and one log
+# line per layer with -v.
+run_cli validate "$(fixture_spec umoci)"
+expect_eq "$CLI_STDERR" "" "stderr of validate when it is not a terminal"
+if command -v script >/dev/null; then
+  on_terminal=$(script -qec "'$REPRO_BIN' validate '$(fixture_spec umoci)'" /dev/null | tr '\r' '\n')
+  grep -q "reading layer 2/2: 0.0 of 0.0 MiB" <<<"$on_terminal" && pass ||
+    fail "no progress line on a terminal: $on_terminal"
+fi
+run_cli -v digest "$(fixture_spec umoci)"
+expect_status 0
+expect_stderr_line "^reprocheck: read layer 1/2: 404 bytes$"
+expect_stderr_line "^reprocheck: read layer 2/2: 345 bytes$"
+
 # A multi-platform index: default platform, one platform, all platforms.
 multi=$(fixture_spec multi)
 run_cli digest --json "$multi"
