@@ -7,7 +7,6 @@ void progress_init(progress_printer *printer, const repro_cli *cli)
 	printer->live = cli->stderr_is_terminal && cli->verbosity >= 0;
 	printer->log = cli->verbosity >= 1;
 	printer->line_shown = false;
-	printer->what = NULL;
 }
 
 static double mebibytes(uint64_t bytes)

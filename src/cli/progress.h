@@ -16,7 +16,6 @@ typedef struct progress_printer {
 	bool live;        /* redraw a line: stderr is a terminal and -q was not given */
 	bool log;         /* log finished steps: -v was given */
 	bool line_shown;  /* a live line is on the screen */
-	const char *what; /* such as "sha256:…" of the image, for log lines */
 } progress_printer;
 
 /* Sets up @p printer from the global options. */
