@@ -285,6 +285,18 @@ static int diff_bytes(diff_context *context, repro_diff_category category, const
 	return diff_add(context, &spec, NULL, err);
 }
 
+/* Returns true when the configs list other diff_ids, which the layers explain. */
+static bool diff_ids_differ(const repro_config *a, const repro_config *b)
+{
+	if (a->diff_id_count != b->diff_id_count)
+		return true;
+	for (size_t i = 0; i < a->diff_id_count; i++) {
+		if (!repro_digest_equal(&a->diff_ids[i], &b->diff_ids[i]))
+			return true;
+	}
+	return false;
+}
+
 static int diff_images(diff_context *context, repro_error *err)
 {
 	const repro_resolved_image *a = context->side[0]->image, *b = context->side[1]->image;
@@ -306,7 +318,8 @@ static int diff_images(diff_context *context, repro_error *err)
 
 		result = diff_json_documents(context, DIFF_JSON_CONFIG, "config", a->config->doc.root,
 		                             b->config->doc.root, shared_layer_count(context), err);
-		if (result == REPRO_OK && context->found == config_before)
+		if (result == REPRO_OK && context->found == config_before &&
+		    !diff_ids_differ(a->config, b->config))
 			result = diff_bytes(context, REPRO_DIFF_CONFIG, "config", &a->config->digest,
 			                    &b->config->digest, err);
 		if (result != REPRO_OK)

@@ -36,6 +36,7 @@ typedef struct file_walk {
 	const diff_entry_ref *refs[2];
 	size_t count[2];
 	size_t found;
+	const repro_layer_entry *format_a, *format_b;  /* the first pair with other tar formats */
 } file_walk;
 
 typedef struct file_item {
@@ -336,10 +337,10 @@ static int compare_metadata(file_walk *walk, const repro_layer_entry *a,
 	if (result == REPRO_OK)
 		result = compare_time(walk, path, "birthtime", &a->birthtime, &b->birthtime, whiteout,
 		                      DIFF_CLASS_BIRTHTIME, err);
-	if (result == REPRO_OK)
-		result = compare_string(walk, path, "tar-format", repro_tar_format_name(a->format),
-		                        repro_tar_format_name(b->format), DIFF_CLASS_TAR_FORMAT,
-		                        REPRO_DIFF_METADATA, NULL, err);
+	if (a->format != b->format && walk->format_a == NULL) {
+		walk->format_a = a;
+		walk->format_b = b;
+	}
 	if (result == REPRO_OK)
 		result = compare_string(walk, path, "tar-path", a->path, b->path, DIFF_CLASS_TAR_FORMAT,
 		                        REPRO_DIFF_METADATA, NULL, err);
@@ -367,6 +368,24 @@ static int add_presence(file_walk *walk, const repro_layer_entry *entry, int sid
 	file_item item = {display_path(entry), side == 0 ? "removed" : "added",
 	                  side == 0 ? type_label(entry) : NULL, side == 1 ? type_label(entry) : NULL,
 	                  NULL, DIFF_CLASS_NONE, REPRO_DIFF_CONTENT};
+
+	return add_file(walk, &item, NULL, err);
+}
+
+/*
+ * Reports the first entry whose tar format differs, once per list.
+ * NOTE: libarchive keeps reporting pax for every entry after the first pax
+ * header of an archive, so a per-entry format is reliable only up to that
+ * entry; one difference per layer names where the formats part.
+ */
+static int add_format(file_walk *walk, repro_error *err)
+{
+	file_item item = {display_path(walk->format_a), "tar-format",
+	                  repro_tar_format_name(walk->format_a->format),
+	                  repro_tar_format_name(walk->format_b->format),
+	                  "the tar writers use other header formats from this entry on: one adds "
+	                  "pax records or GNU headers where ustar headers suffice",
+	                  DIFF_CLASS_TAR_FORMAT, REPRO_DIFF_METADATA};
 
 	return add_file(walk, &item, NULL, err);
 }
@@ -444,7 +463,7 @@ int diff_entries(diff_context *context, const char *object, const diff_entry_ref
                  size_t count_a, const diff_entry_ref *b, size_t count_b, bool check_order,
                  size_t *found, repro_error *err)
 {
-	file_walk walk = {context, object, {a, b}, {count_a, count_b}, 0};
+	file_walk walk = {context, object, {a, b}, {count_a, count_b}, 0, NULL, NULL};
 	size_t *partner_of_a = NULL, i = 0, j = 0;
 	bool *matched_b = NULL;
 	int result = REPRO_OK;
@@ -475,6 +494,8 @@ int diff_entries(diff_context *context, const char *object, const diff_entry_ref
 			result = compare_pair(&walk, &a[i++], &b[j++], err);
 		}
 	}
+	if (result == REPRO_OK && walk.format_a != NULL)
+		result = add_format(&walk, err);
 	if (result == REPRO_OK && check_order)
 		result = compare_order(&walk, partner_of_a, matched_b, err);
 	*found = walk.found;

@@ -150,7 +150,7 @@ static bool is_separator(char c)
 	return isspace((unsigned char)c) || strchr("=:,;\"'()[]{}<>", c) != NULL;
 }
 
-/* Names what the first differing token of two lines looks like. */
+/* Names the cause when the first differing token looks like a path or a time stamp. */
 static const char *classify_token(const char *line, size_t length, size_t at)
 {
 	size_t start = at, end = at, digits = 0;
@@ -166,10 +166,10 @@ static const char *classify_token(const char *line, size_t length, size_t at)
 		stamp = stamp && (isdigit((unsigned char)line[i]) || strchr("-.TZ+", line[i]) != NULL);
 	}
 	if (slash)
-		return "a build path is embedded in the file";
-	if (stamp && digits >= 4)
-		return "a time stamp is embedded in the file";
-	return "a host name or another value of the build environment is embedded in the file";
+		return ": a build path is embedded in the file";
+	if (stamp && digits >= 8)
+		return ": a time stamp is embedded in the file";
+	return "";
 }
 
 static void quote(char *out, size_t size, const char *line, size_t length)
@@ -212,7 +212,7 @@ static bool explain(const text_buffer *a, const text_buffer *b, char *hint, size
 		}
 		while (at < length_a && at < length_b && line_a[at] == line_b[at])
 			at++;
-		snprintf(hint, size, "line %zu differs (%s and %s): %s", number, quote_a, quote_b,
+		snprintf(hint, size, "line %zu differs (%s and %s)%s", number, quote_a, quote_b,
 		         classify_token(at < length_a ? line_a : line_b,
 		                        at < length_a ? length_a : length_b, at));
 		return true;
