@@ -7,3 +7,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/install-deps.sh"
 echo "== layer reading: reprocheck digest and validate against openssl, igzip and coreutils"
 bash "$here/bench_layer.sh"
+echo "== diff: reprocheck diff against diffoscope on a 1 GiB layer that differs in one file"
+bash "$here/bench_diff.sh"

@@ -48,7 +48,7 @@ extern "C" {
 /** Default number of differences stored; later ones are only counted. */
 #define REPRO_DIFF_DEFAULT_MAX_DIFFERENCES 100000
 
-/** What a difference is about. */
+/** The part of an image that a difference concerns. */
 typedef enum repro_diff_category {
 	REPRO_DIFF_INDEX,     /**< the root index, or the kind of root */
 	REPRO_DIFF_MANIFEST,  /**< a manifest field or the layer count */
@@ -143,7 +143,7 @@ typedef struct repro_diff_side {
 } repro_diff_side;
 
 /**
- * Compares image @p a with image @p b. On success @p out holds every
+ * Compares image @p a with image @p b. On success @p out contains every
  * difference found, sorted by importance and stable within one importance;
  * the caller frees it with repro_diff_result_free(). An empty item list
  * means that the images do not differ, apart from the ignored differences.

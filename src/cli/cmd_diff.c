@@ -10,7 +10,7 @@
 
 #include "image_options.h"
 
-/* Longest --ignore list accepted. */
+/* Maximum number of --ignore values. */
 #define MAX_IGNORES 256
 
 enum { OPTION_PLATFORM = 256, OPTION_SEMANTIC, OPTION_IGNORE, OPTION_JSON,
