@@ -68,6 +68,21 @@ static int read_entry(struct archive *archive, struct archive_entry *header, tex
 	return REPRO_OK;
 }
 
+static int copy_text(const text_buffer *source, text_buffer *out, repro_error *err)
+{
+	if (!source->present)
+		return REPRO_OK;
+	free(out->data);
+	out->data = malloc(source->size + 1);
+	out->present = false;
+	if (out->data == NULL)
+		return repro_error_set(err, REPRO_ENOMEM, "out of memory");
+	memcpy(out->data, source->data, source->size);
+	out->size = source->size;
+	out->present = source->present;
+	return REPRO_OK;
+}
+
 /* Streams layer @p layer of side @p side and keeps the requested files. */
 static int read_layer_texts(diff_context *context, int side, size_t layer,
                             text_buffer (*texts)[2], repro_error *err)
@@ -104,11 +119,19 @@ static int read_layer_texts(diff_context *context, int side, size_t layer,
 			result = repro_error_set(err, REPRO_ENOMEM, "out of memory");
 			goto cleanup;
 		}
-		for (size_t i = 0; i < context->request_count && result == REPRO_OK; i++) {
+		for (size_t i = 0, first = SIZE_MAX; i < context->request_count && result == REPRO_OK;
+		     i++) {
 			const diff_text_request *request = &context->requests[i];
 
-			if (request->layer[side] == layer && strcmp(request->path, path) == 0)
+			if (request->layer[side] != layer || strcmp(request->path, path) != 0)
+				continue;
+			/* The entry's data can be read once, so later requests for it get a copy. */
+			if (first == SIZE_MAX) {
 				result = read_entry(archive, header, &texts[i][side], err);
+				first = i;
+			} else {
+				result = copy_text(&texts[first][side], &texts[i][side], err);
+			}
 		}
 		free(path);
 		if (result != REPRO_OK)
