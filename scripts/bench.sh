@@ -9,5 +9,5 @@ echo "== layer reading: reprocheck digest and validate against openssl, igzip an
 bash "$here/bench_layer.sh"
 echo "== layer building: reprocheck layer writer against tar --sort=name | gzip -n"
 bash "$here/bench_build.sh"
-echo "== registry checks: reprocheck registry against skopeo inspect"
-bash "$here/bench_registry.sh"
+echo "== diff: reprocheck diff against diffoscope on a 1 GiB layer that differs in one file"
+bash "$here/bench_diff.sh"
