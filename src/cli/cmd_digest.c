@@ -174,7 +174,7 @@ static int run_digest(const repro_cli *cli, int argc, char **argv)
 	if (image_options_selector(&options, &selector, &err) != REPRO_OK)
 		return repro_cli_fail(&err);
 
-	if (repro_source_open(&source, options.spec, &err) != REPRO_OK ||
+	if (cli_source_open(cli, &source, options.spec, &err) != REPRO_OK ||
 	    repro_source_resolve(source, &selector, &images, &count, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options.json) {

@@ -114,3 +114,34 @@ const char *status_word(int exit_status)
 		return "pass";
 	return exit_status == 1 ? "fail" : "error";
 }
+
+static void log_registry(void *context, int level, const char *message)
+{
+	const repro_cli *cli = context;
+
+	repro_cli_log(cli, level, "%s", message);
+}
+
+void cli_registry_settings(const repro_cli *cli, repro_registry_settings *settings)
+{
+	repro_registry_settings_init(settings);
+	settings->config_path = cli->registry_config;
+	settings->ca_file = cli->ca_file;
+	settings->insecure_hosts = cli->insecure_hosts;
+	settings->insecure_host_count = cli->insecure_host_count;
+	settings->log = log_registry;
+	/* The log callback only reads the options. */
+	settings->log_context = (void *)(uintptr_t)cli;
+}
+
+int cli_source_open(const repro_cli *cli, repro_source **out, const char *spec,
+                    repro_error *err)
+{
+	repro_registry_settings settings;
+	repro_source_options options;
+
+	cli_registry_settings(cli, &settings);
+	memset(&options, 0, sizeof(options));
+	options.registry = &settings;
+	return repro_source_open_with(out, spec, &options, err);
+}
