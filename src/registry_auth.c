@@ -141,6 +141,21 @@ static int append_parameter(char *url, size_t size, const char *name, const char
 	return written < 0 || (size_t)written >= size - used ? -1 : 0;
 }
 
+/* Returns true when one of @p scopes names the same resource as
+ * @p scope. The client's own scopes always include pull, so they cover
+ * what a challenge asks for on the same repository. */
+static bool scope_covered(const char *scope, const char *const *scopes)
+{
+	const char *actions = strrchr(scope, ':');
+	size_t length = actions ? (size_t)(actions - scope) + 1 : strlen(scope);
+
+	for (size_t i = 0; i < REGISTRY_MAX_SCOPES && scopes[i] != NULL; i++) {
+		if (strncmp(scopes[i], scope, length) == 0 && strchr(scopes[i] + length, ':') == NULL)
+			return true;
+	}
+	return false;
+}
+
 static int token_url(const registry_challenge *challenge, const char *const *scopes, char *out,
                      size_t size, repro_error *err)
 {
@@ -149,12 +164,10 @@ static int token_url(const registry_challenge *challenge, const char *const *sco
 	snprintf(out, size, "%s", challenge->realm);
 	if (challenge->service != NULL)
 		failed |= append_parameter(out, size, "service", challenge->service) != 0;
-	if (challenge->scope != NULL)
+	if (challenge->scope != NULL && !scope_covered(challenge->scope, scopes))
 		failed |= append_parameter(out, size, "scope", challenge->scope) != 0;
-	for (size_t i = 0; i < REGISTRY_MAX_SCOPES && scopes[i] != NULL; i++) {
-		if (challenge->scope == NULL || strcmp(challenge->scope, scopes[i]) != 0)
-			failed |= append_parameter(out, size, "scope", scopes[i]) != 0;
-	}
+	for (size_t i = 0; i < REGISTRY_MAX_SCOPES && scopes[i] != NULL; i++)
+		failed |= append_parameter(out, size, "scope", scopes[i]) != 0;
 	if (failed)
 		return repro_error_set(err, REPRO_ELIMIT, "the token URL for realm '%.200s' is too long",
 		                       challenge->realm);
@@ -256,7 +269,7 @@ static int fetch_token(repro_registry *registry, const char *host,
 
 int registry_auth_challenge(repro_registry *registry, const char *host,
                             const registry_response *response, const char *const *scopes,
-                            repro_error *err)
+                            bool sent_basic, repro_error *err)
 {
 	registry_challenge challenge;
 	registry_host_state *state;
@@ -278,7 +291,7 @@ int registry_auth_challenge(repro_registry *registry, const char *host,
 				"'%s' asks for credentials and none are known; set them in the Docker config "
 				"(--registry-config) or in " REPRO_REGISTRY_USER_ENV " and "
 				REPRO_REGISTRY_PASSWORD_ENV, host);
-		else if (result == REPRO_OK && state->basic)
+		else if (result == REPRO_OK && sent_basic)
 			result = repro_error_set(err, REPRO_EAUTH, "'%s' rejected the credentials; check "
 			                         "them (--registry-config or " REPRO_REGISTRY_USER_ENV ")",
 			                         host);

@@ -164,10 +164,11 @@ void registry_auth_header(repro_registry *registry, const char *host, const char
                           char *out, size_t size);
 
 /* Handles a 401 for @p host: fetches a token for the challenge and
- * @p scopes, or records that Basic credentials are to be sent. */
+ * @p scopes, or records that Basic credentials are to be sent. A Basic
+ * challenge to a request that @p sent_basic credentials is REPRO_EAUTH. */
 int registry_auth_challenge(repro_registry *registry, const char *host,
                             const registry_response *response, const char *const *scopes,
-                            repro_error *err);
+                            bool sent_basic, repro_error *err);
 
 /* Drops the cached token for @p host and @p scope, after a 401 with it. */
 void registry_auth_forget(repro_registry *registry, const char *host, const char *scope);

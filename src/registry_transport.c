@@ -275,7 +275,7 @@ typedef struct send_state {
 
 static int start_once(repro_registry *registry, const registry_request *request,
                       send_state *state, registry_transfer **t, bool *retryable,
-                      bool *sent_token, repro_error *err)
+                      bool *sent_token, bool *sent_basic, repro_error *err)
 {
 	char authorization[8192] = "", host[512];
 	exchange_options options;
@@ -286,6 +286,7 @@ static int start_once(repro_registry *registry, const registry_request *request,
 		                     request->scopes[0] ? request->scopes[0] : "", authorization,
 		                     sizeof(authorization));
 	*sent_token = strncmp(authorization, "Authorization: Bearer", 21) == 0;
+	*sent_basic = strncmp(authorization, "Authorization: Basic", 20) == 0;
 	options.url = state->url;
 	options.authorization = authorization;
 	options.verify_tls = !(url_host(state->url, host, sizeof(host)) &&
@@ -324,7 +325,8 @@ static bool fall_back_to_http(repro_registry *registry, const registry_request *
 
 /* Decides what follows a complete response: 1 to send again, 0 to stop. */
 static int next_step(repro_registry *registry, const registry_request *request,
-                     send_state *state, registry_transfer *t, bool sent_token, repro_error *err)
+                     send_state *state, registry_transfer *t, bool sent_token, bool sent_basic,
+                     repro_error *err)
 {
 	long status = t->response.status;
 	char location[REGISTRY_MAX_URL];
@@ -337,7 +339,7 @@ static int next_step(repro_registry *registry, const registry_request *request,
 			                     request->scopes[0] ? request->scopes[0] : "");
 		state->auth_rounds++;
 		result = registry_auth_challenge(registry, request->host, &t->response, request->scopes,
-		                                 err);
+		                                 sent_basic, err);
 		return result != REPRO_OK ? result : 1;
 	}
 	if (status >= 300 && status < 400 && status != 304 && t->response.location != NULL) {
@@ -365,7 +367,7 @@ int registry_send(repro_registry *registry, const registry_request *request,
 {
 	send_state state;
 	registry_transfer *t = NULL;
-	bool retryable, sent_token;
+	bool retryable, sent_token, sent_basic;
 	int result, step;
 
 	memset(&state, 0, sizeof(state));
@@ -381,7 +383,8 @@ int registry_send(repro_registry *registry, const registry_request *request,
 	snprintf(state.first_url, sizeof(state.first_url), "%s", state.url);
 
 	for (;;) {
-		result = start_once(registry, request, &state, &t, &retryable, &sent_token, err);
+		result = start_once(registry, request, &state, &t, &retryable, &sent_token, &sent_basic,
+		                    err);
 		if (result != REPRO_OK) {
 			if (fall_back_to_http(registry, request, &state))
 				continue;
@@ -398,7 +401,7 @@ int registry_send(repro_registry *registry, const registry_request *request,
 				continue;
 			return result;
 		}
-		step = next_step(registry, request, &state, t, sent_token, err);
+		step = next_step(registry, request, &state, t, sent_token, sent_basic, err);
 		if (step == 1) {
 			registry_transfer_free(t);
 			continue;
