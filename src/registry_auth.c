@@ -15,7 +15,7 @@
 
 #include <reprocheck/json.h>
 
-/* A token is renewed this many seconds before the registry says it expires. */
+/* A token is renewed this many seconds before its stated expiry. */
 #define TOKEN_EXPIRY_MARGIN 10
 /* OAuth2 and the distribution token spec give 60 s when expires_in is absent. */
 #define TOKEN_DEFAULT_LIFETIME 60
@@ -143,7 +143,7 @@ static int append_parameter(char *url, size_t size, const char *name, const char
 
 /* Returns true when one of @p scopes names the same resource as
  * @p scope. The client's own scopes always include pull, so they cover
- * what a challenge asks for on the same repository. */
+ * the scope of a challenge on the same repository. */
 static bool scope_covered(const char *scope, const char *const *scopes)
 {
 	const char *actions = strrchr(scope, ':');

@@ -308,7 +308,7 @@ int registry_config_credentials(const unsigned char *bytes, size_t size, const c
 	return result;
 }
 
-/* Stores the Docker config path in @p out; @p explicit_path tells whether
+/* Stores the Docker config path in @p out. @p explicit_path is set when
  * the user named it, so that a missing file is an error. */
 static bool config_path(const repro_registry *registry, char *out, size_t size,
                         bool *explicit_path)

@@ -1,7 +1,7 @@
 /*
  * One HTTP exchange on a libcurl easy handle driven by a multi handle, so
- * that a body can be read piece by piece as a stream: the headers are
- * parsed as they arrive, and the body is either kept (bounded) or handed
+ * that a body can be read piece by piece as a stream. The headers are
+ * parsed as they arrive. The body is either kept, up to a limit, or handed
  * to registry_transfer_read().
  */
 #include "registry_exchange_internal.h"
@@ -377,7 +377,7 @@ static int transfer_error(registry_transfer *t, bool *retryable, repro_error *er
 	}
 }
 
-/* Runs the transfer once; returns false when it ended (t->done). */
+/* Runs the transfer for one step, waiting up to 1 s for the sockets. */
 static void pump(registry_transfer *t)
 {
 	CURLMsg *message;

@@ -158,8 +158,8 @@ void registry_challenge_dispose(registry_challenge *challenge);
  * string, or NULL when there is no next page. */
 char *registry_link_next(const char *header);
 
-/* Sets @p out to the Authorization header for @p request to @p host, or to
- * "" when it has none yet. The header is a secret. */
+/* Sets @p out to the Authorization line for a request to @p host with
+ * @p scope, or to "" when there is none yet. The line is a secret. */
 void registry_auth_header(repro_registry *registry, const char *host, const char *scope,
                           char *out, size_t size);
 

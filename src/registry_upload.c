@@ -107,8 +107,8 @@ int repro_registry_mount_blob(repro_registry *registry, const repro_reference *r
 
 	repro_digest_format(digest, text);
 	snprintf(query, sizeof(query), "?mount=%s&from=%s", text, from_path);
-	/* NOTE: a registry that answers 202 has opened an upload session that
-	 * is left to expire; the caller uploads the blob in a new one. */
+	/* NOTE: a 202 reply opens an upload session that is left to expire,
+	 * because the caller uploads the blob in a new one. */
 	return start_upload(registry, reference, query, mounted, location, sizeof(location), err);
 }
 

@@ -197,10 +197,10 @@ int repro_source_open_with(repro_source **out, const char *spec,
 	}
 	if (strncmp(spec, "docker://", 9) == 0)
 		return repro_registry_source_open(out, spec, spec + 9, options, err);
-	if (stat(spec, &info) != 0 && repro_reference_names_registry(spec))
-		return repro_registry_source_open(out, spec, spec, options, err);
 	result = check_prefix(spec, err);
 	if (result != REPRO_OK)
 		return result;
+	if (stat(spec, &info) != 0 && repro_reference_names_registry(spec))
+		return repro_registry_source_open(out, spec, spec, options, err);
 	return open_detected(out, spec, err);
 }

@@ -1,9 +1,9 @@
 /*
  * reprocheck push SOURCE REFERENCE: uploads an image byte for byte. Blobs
- * the registry has are skipped and blobs of another repository on the same
- * registry are mounted; child manifests go up by digest before their
- * index, and the root is tagged last. The manifest is read back by tag and
- * its digest checked.
+ * the registry has are skipped, and blobs of the source's repository on the
+ * same registry are mounted. Child manifests go up by digest before their
+ * index, and the root is tagged last. The manifest is then read back by
+ * tag and its digest checked.
  */
 #include <getopt.h>
 #include <stdlib.h>

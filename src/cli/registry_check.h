@@ -47,7 +47,8 @@ typedef struct image_check {
 } image_check;
 
 /* Resolves @p image's reference (with the release's tag when the reference
- * names none) and fills @p out. Never fails: problems become statuses. */
+ * names none) and fills @p out. It returns nothing, because every failure
+ * becomes the status and reason of the image or a platform. */
 void image_check_run(repro_registry *registry, const repro_digestlist_release *release,
                      const repro_digestlist_image *image, image_check *out);
 

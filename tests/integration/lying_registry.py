@@ -5,11 +5,11 @@ lies in one chosen way, so that tests can prove each client guard.
 Modes:
   honest           serve the image as it is
   wrong-digest     send a Docker-Content-Digest that is not the content's
-  altered-body     serve the manifest with one byte changed, also by digest
+  altered-body     serve the manifest with a space added, also when asked by digest
   truncated-blob   send each layer blob without its last byte
   redirect         ask for Basic credentials, and redirect blob requests to a
                    second server on another host name (--storage-port-file)
-  retry-after      answer the first request of each manifest 429 with Retry-After: 1
+  retry-after      reply 429 with Retry-After: 1 to the first request of each manifest
   storage          be that second server: serve blobs, record headers
 
 Every request's method, path and Authorization presence (never its value)

@@ -290,6 +290,159 @@ static void test_credential_helper(void)
 	repro_test_cleanup_dir(dir);
 }
 
+/* Reads KEY=VALUE from the env file that scripts/registry.sh writes. */
+static void read_env_value(const char *path, const char *key, char *out, size_t size)
+{
+	FILE *file = fopen(path, "r");
+	char line[4096];
+	size_t length = strlen(key);
+
+	out[0] = '\0';
+	while (file != NULL && fgets(line, sizeof(line), file) != NULL) {
+		if (strncmp(line, key, length) == 0 && line[length] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, size, "%s", line + length + 1);
+		}
+	}
+	if (file != NULL)
+		fclose(file);
+}
+
+static int open_memory(void *context, repro_stream **out, repro_error *err)
+{
+	const unsigned char *bytes = context;
+
+	return repro_stream_open_memory(out, bytes, 1000, err);
+}
+
+static int run_script(const char *verb, const char *dir)
+{
+	char command[8192];
+
+	snprintf(command, sizeof(command), "bash '%s' %s '%s' >/dev/null 2>&1",
+	         repro_test_source_path("scripts/registry.sh"), verb, dir);
+	return system(command);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void check_round_trip(repro_registry *registry, const repro_reference *reference)
+{
+	static const char *const tags[] = {"t1", "t2", "t3"};
+	unsigned char blob[1000], read_back[1001];
+	char manifest[1024], config_digest[REPRO_DIGEST_STRING_MAX];
+	repro_descriptor descriptor, resolved;
+	repro_registry_manifest fetched;
+	repro_stream *stream = NULL;
+	repro_digest manifest_digest;
+	repro_error err;
+	char **listed = NULL;
+	size_t count = 0;
+	bool exists = false;
+	int manifest_size;
+
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (unsigned char)(i * 31 + 7);
+	memset(&descriptor, 0, sizeof(descriptor));
+	ASSERT_OK(repro_digest_buffer(&descriptor.digest, REPRO_DIGEST_SHA256, blob, sizeof(blob),
+	                              &err), &err);
+	descriptor.size = sizeof(blob);
+
+	/* 1000 bytes in chunks of 300: three PATCH requests and a final PUT. */
+	ASSERT_OK(repro_registry_upload_blob(registry, reference, &descriptor, open_memory, blob,
+	                                     &err), &err);
+	ASSERT_OK(repro_registry_blob_exists(registry, reference, &descriptor.digest, &exists, &err),
+	          &err);
+	CU_ASSERT_TRUE(exists);
+	ASSERT_OK(repro_registry_open_blob(registry, reference, &descriptor, &stream, &err), &err);
+	if (stream != NULL) {
+		ASSERT_OK(repro_stream_read_exact(stream, read_back, sizeof(blob), &err), &err);
+		ASSERT_INT_EQ(repro_stream_read(stream, read_back, 1, &err), 0);
+		CU_ASSERT_EQUAL(memcmp(read_back, blob, sizeof(blob)), 0);
+		repro_stream_close(stream);
+	}
+
+	repro_digest_format(&descriptor.digest, config_digest);
+	manifest_size = snprintf(manifest, sizeof(manifest),
+		"{\"schemaVersion\":2,\"mediaType\":\"" REPRO_MEDIA_TYPE_OCI_MANIFEST "\","
+		"\"config\":{\"mediaType\":\"" REPRO_MEDIA_TYPE_OCI_CONFIG "\",\"digest\":\"%s\","
+		"\"size\":1000},\"layers\":[]}", config_digest);
+	ASSERT_OK(repro_digest_buffer(&manifest_digest, REPRO_DIGEST_SHA256, manifest,
+	                              (size_t)manifest_size, &err), &err);
+	for (size_t i = 0; i < REPRO_ARRAY_SIZE(tags); i++)
+		ASSERT_OK(repro_registry_put_manifest(registry, reference, tags[i],
+		                                      REPRO_MEDIA_TYPE_OCI_MANIFEST,
+		                                      (const unsigned char *)manifest,
+		                                      (size_t)manifest_size, &err), &err);
+
+	ASSERT_OK(repro_registry_list_tags(registry, reference, &listed, &count, &err), &err);
+	ASSERT_INT_EQ(count, 3);
+	if (listed != NULL)
+		qsort(listed, count, sizeof(*listed), compare_strings);
+	for (size_t i = 0; i < count && i < REPRO_ARRAY_SIZE(tags); i++)
+		ASSERT_STR_EQ(listed[i], tags[i]);
+	for (size_t i = 0; i < count; i++)
+		free(listed[i]);
+	free(listed);
+
+	ASSERT_OK(repro_registry_get_manifest(registry, reference, NULL, &fetched, &err), &err);
+	CU_ASSERT_TRUE(repro_digest_equal(&fetched.digest, &manifest_digest));
+	ASSERT_STR_EQ(fetched.media_type, REPRO_MEDIA_TYPE_OCI_MANIFEST);
+	repro_registry_manifest_dispose(&fetched);
+	ASSERT_OK(repro_registry_resolve(registry, reference, &resolved, &err), &err);
+	CU_ASSERT_TRUE(repro_digest_equal(&resolved.digest, &manifest_digest));
+	ASSERT_INT_EQ(resolved.size, manifest_size);
+	repro_descriptor_dispose(&resolved);
+}
+
+/* Chunked upload, blob reads, manifest uploads and tag listing against
+ * docker-registry started by scripts/registry.sh. */
+static void test_real_registry(void)
+{
+	char *dir;
+	char env[4096], host[256], ca[4096], user[256], password[256], text[512];
+	repro_registry_settings settings;
+	repro_registry *registry = NULL;
+	repro_reference reference;
+	repro_error err;
+
+	if (system("command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null") != 0) {
+		fprintf(stderr, "\n  docker-registry or htpasswd is missing: real registry test skipped\n");
+		return;
+	}
+	dir = repro_test_make_dir();
+	snprintf(env, sizeof(env), "%s/registry", dir);
+	ASSERT_INT_EQ(run_script("start", env), 0);
+	snprintf(env, sizeof(env), "%s/registry/env", dir);
+	read_env_value(env, "REGISTRY_HOST", host, sizeof(host));
+	read_env_value(env, "REGISTRY_CA", ca, sizeof(ca));
+	read_env_value(env, "REGISTRY_USER", user, sizeof(user));
+	read_env_value(env, "REGISTRY_PASSWORD", password, sizeof(password));
+	setenv(REPRO_REGISTRY_USER_ENV, user, 1);
+	setenv(REPRO_REGISTRY_PASSWORD_ENV, password, 1);
+
+	repro_registry_settings_init(&settings);
+	settings.ca_file = ca;
+	settings.upload_chunk_bytes = 300;
+	snprintf(text, sizeof(text), "%s/unit/round-trip:t1", host);
+	ASSERT_OK(repro_reference_parse(&reference, text, &err), &err);
+	ASSERT_OK(repro_registry_new(&registry, &settings, &err), &err);
+	ASSERT_OK(repro_registry_ping(registry, host, &err), &err);
+	if (registry != NULL && reference.path != NULL)
+		check_round_trip(registry, &reference);
+
+	repro_registry_free(registry);
+	repro_reference_dispose(&reference);
+	unsetenv(REPRO_REGISTRY_USER_ENV);
+	unsetenv(REPRO_REGISTRY_PASSWORD_ENV);
+	snprintf(env, sizeof(env), "%s/registry", dir);
+	ASSERT_INT_EQ(run_script("stop", env), 0);
+	repro_test_cleanup_dir(dir);
+}
+
 int main(void)
 {
 	static const repro_test_case cases[] = {
@@ -302,6 +455,7 @@ int main(void)
 		{"config credentials", test_config_credentials},
 		{"config invalid", test_config_invalid},
 		{"credential helper", test_credential_helper},
+		{"real registry", test_real_registry},
 	};
 
 	return repro_test_main("registry", cases, REPRO_ARRAY_SIZE(cases));
