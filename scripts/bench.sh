@@ -11,3 +11,5 @@ echo "== layer building: reprocheck layer writer against tar --sort=name | gzip 
 bash "$here/bench_build.sh"
 echo "== diff: reprocheck diff against diffoscope on a 1 GiB layer that differs in one file"
 bash "$here/bench_diff.sh"
+echo "== registry checks: reprocheck registry against skopeo inspect"
+bash "$here/bench_registry.sh"

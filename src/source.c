@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define VALID_PREFIXES "oci:, oci-archive:, docker-archive:"
+#define VALID_PREFIXES "oci:, oci-archive:, docker-archive:, docker://"
 
 int repro_source_base_init(repro_source *source, const repro_source_ops *ops, const char *spec,
                            repro_error *err)
@@ -92,9 +92,8 @@ static int check_prefix(const char *spec, repro_error *err)
 	if (length == 0 || spec[length] != ':' || stat(spec, &info) == 0)
 		return REPRO_OK;
 	if (strncmp(spec, "docker:", 7) == 0)
-		return repro_error_set(err, REPRO_EUNSUPPORTED,
-			"registry sources such as '%s' are not supported yet; valid prefixes: "
-			VALID_PREFIXES, spec);
+		return repro_error_set(err, REPRO_EUSAGE, "'%s' is not a registry source: write "
+		                       "docker://REFERENCE", spec);
 	if (spec[length + 1] >= '0' && spec[length + 1] <= '9')
 		return REPRO_OK;  /* HOST:PORT/..., a registry reference */
 	return repro_error_set(err, REPRO_EUSAGE,
@@ -158,6 +157,14 @@ static int open_detected(repro_source **out, const char *spec, repro_error *err)
 
 int repro_source_open(repro_source **out, const char *spec, repro_error *err)
 {
+	return repro_source_open_with(out, spec, NULL, err);
+}
+
+int repro_source_open_with(repro_source **out, const char *spec,
+                           const repro_source_options *options, repro_error *err)
+{
+	struct stat info;
+
 	static const struct {
 		const char *prefix;
 		source_kind kind;
@@ -188,8 +195,12 @@ int repro_source_open(repro_source **out, const char *spec, repro_error *err)
 		free(rest);
 		return result;
 	}
+	if (strncmp(spec, "docker://", 9) == 0)
+		return repro_registry_source_open(out, spec, spec + 9, options, err);
 	result = check_prefix(spec, err);
 	if (result != REPRO_OK)
 		return result;
+	if (stat(spec, &info) != 0 && repro_reference_names_registry(spec))
+		return repro_registry_source_open(out, spec, spec, options, err);
 	return open_detected(out, spec, err);
 }

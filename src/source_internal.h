@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <reprocheck/reference.h>
 #include <reprocheck/source.h>
 
 /* Limits for archives and the small files of a layout. */
@@ -155,6 +156,11 @@ int repro_docker_source_add_path(repro_source *source, const repro_digest *diges
 /* Opens a legacy docker-archive in @p tree (taken over, also on failure). */
 int repro_docker_legacy_source_open(repro_source **out, repro_tree *tree, const char *spec,
                                     const char *image_name, repro_error *err);
+
+/* Opens the registry image that @p reference names as a source called
+ * @p spec in messages. */
+int repro_registry_source_open(repro_source **out, const char *spec, const char *reference,
+                               const repro_source_options *options, repro_error *err);
 
 /* Normalises a Docker reference NAME[:TAG] as the Docker CLI does into @p out. */
 void repro_docker_normalize_name(const char *name, char *out, size_t size);

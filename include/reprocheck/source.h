@@ -12,6 +12,9 @@
  *   read in place without extracting it.
  * - `docker-archive:PATH[:NAME:TAG]`: `docker save` output, in the legacy
  *   layout or the Docker 25+ layout that also holds an OCI layout.
+ * - `docker://REFERENCE`, or a reference whose first component is a
+ *   registry host (it contains '.' or ':', or is `localhost`) and that is
+ *   not an existing path: a registry, read with the client of registry.h.
  * - a bare PATH: a directory with an oci-layout file, or a tar holding
  *   either archive form.
  *
@@ -63,6 +66,24 @@ typedef struct repro_source repro_source;
  * @p out with repro_source_free().
  */
 int repro_source_open(repro_source **out, const char *spec, repro_error *err);
+
+struct repro_registry_settings;
+
+/** Settings for opening a source; zeroed, every field takes its default. */
+typedef struct repro_source_options {
+	/** Registry client settings for registry sources; NULL for the defaults
+	 *  of repro_registry_settings_init(). Borrowed for the source's life. */
+	const struct repro_registry_settings *registry;
+} repro_source_options;
+
+/**
+ * Like repro_source_open(), with @p options (NULL for the defaults). A
+ * registry source fails like the registry client: REPRO_ENOTFOUND for a
+ * missing repository or tag, REPRO_EAUTH, REPRO_ENETWORK, REPRO_ETIMEOUT,
+ * and REPRO_EMISMATCH when content differs from its digest.
+ */
+int repro_source_open_with(repro_source **out, const char *spec,
+                           const repro_source_options *options, repro_error *err);
 
 /** Closes the source's files and frees it. NULL is allowed. */
 void repro_source_free(repro_source *source);

@@ -95,11 +95,12 @@ static int parse_options(diff_cli_options *options, int argc, char **argv)
 }
 
 /* Opens one side and resolves the one image that the selector names. */
-static int open_side(const char *spec, const repro_platform_selector *selector,
+static int open_side(const repro_cli *cli, const char *spec,
+                     const repro_platform_selector *selector,
                      repro_source **source, repro_resolved_image **images, size_t *count,
                      repro_error *err)
 {
-	int result = repro_source_open(source, spec, err);
+	int result = cli_source_open(cli, source, spec, err);
 
 	if (result == REPRO_OK)
 		result = repro_source_resolve(*source, selector, images, count, err);
@@ -182,8 +183,8 @@ static int run_diff(const repro_cli *cli, int argc, char **argv)
 	}
 
 	for (int s = 0; s < 2; s++) {
-		if (open_side(options.spec[s], &selector, &sources[s], &images[s], &counts[s], &err) !=
-		    REPRO_OK) {
+		if (open_side(cli, options.spec[s], &selector, &sources[s], &images[s], &counts[s],
+		              &err) != REPRO_OK) {
 			repro_cli_fail(&err);
 			status = 2;
 			goto done;

@@ -181,7 +181,7 @@ static int run_digest(const repro_cli *cli, int argc, char **argv)
 		return status;
 	repro_error_clear(&err);
 	progress_init(&printer, cli);
-	if (image_options_resolve(&options, &source, &images, &count, &err) != REPRO_OK) {
+	if (image_options_resolve(cli, &options, &source, &images, &count, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options.json) {
 			document = json_pack("{s:s, s:s, s:s, s:[]}", "source", options.spec, "status",

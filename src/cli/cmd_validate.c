@@ -137,7 +137,7 @@ static int run_validate(const repro_cli *cli, int argc, char **argv)
 		return status;
 	repro_error_clear(&err);
 	progress_init(&printer, cli);
-	if (image_options_resolve(&options, &source, &images, &count, &err) != REPRO_OK) {
+	if (image_options_resolve(cli, &options, &source, &images, &count, &err) != REPRO_OK) {
 		status = report_unresolved(&options, &err);
 		goto done;
 	}

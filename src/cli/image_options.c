@@ -78,7 +78,8 @@ int image_options_parse(image_options *options, const repro_command *command, in
 	return 0;
 }
 
-int image_options_resolve(const image_options *options, repro_source **source,
+int image_options_resolve(const repro_cli *cli, const image_options *options,
+                          repro_source **source,
                           repro_resolved_image **images, size_t *count, repro_error *err)
 {
 	repro_platform_selector selector;
@@ -95,7 +96,7 @@ int image_options_resolve(const image_options *options, repro_source **source,
 			return repro_error_prefix(err, "--platform");
 		selector.has_platform = true;
 	}
-	result = repro_source_open(source, options->spec, err);
+	result = cli_source_open(cli, source, options->spec, err);
 	if (result == REPRO_OK)
 		result = repro_source_resolve(*source, &selector, images, count, err);
 	repro_platform_dispose(&selector.platform);
@@ -121,4 +122,35 @@ const char *status_word(int exit_status)
 	if (exit_status == 0)
 		return "pass";
 	return exit_status == 1 ? "fail" : "error";
+}
+
+static void log_registry(void *context, int level, const char *message)
+{
+	const repro_cli *cli = context;
+
+	repro_cli_log(cli, level, "%s", message);
+}
+
+void cli_registry_settings(const repro_cli *cli, repro_registry_settings *settings)
+{
+	repro_registry_settings_init(settings);
+	settings->config_path = cli->registry_config;
+	settings->ca_file = cli->ca_file;
+	settings->insecure_hosts = cli->insecure_hosts;
+	settings->insecure_host_count = cli->insecure_host_count;
+	settings->log = log_registry;
+	/* The log callback only reads the options. */
+	settings->log_context = (void *)(uintptr_t)cli;
+}
+
+int cli_source_open(const repro_cli *cli, repro_source **out, const char *spec,
+                    repro_error *err)
+{
+	repro_registry_settings settings;
+	repro_source_options options;
+
+	cli_registry_settings(cli, &settings);
+	memset(&options, 0, sizeof(options));
+	options.registry = &settings;
+	return repro_source_open_with(out, spec, &options, err);
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include <reprocheck/registry.h>
 #include <reprocheck/source.h>
 
 #include "cli.h"
@@ -27,16 +28,27 @@ typedef struct image_options {
 int image_options_parse(image_options *options, const repro_command *command, int argc,
                         char **argv);
 
-/* Opens options->spec and resolves the images that --platform or
+/* Opens options->spec (with the registry settings of the global options)
+ * and resolves the images that --platform or
  * --all-platforms select. The caller frees @p images with
  * repro_resolved_images_free() and @p source with repro_source_free(), on
  * failure too. */
-int image_options_resolve(const image_options *options, repro_source **source,
+int image_options_resolve(const repro_cli *cli, const image_options *options,
+                          repro_source **source,
                           repro_resolved_image **images, size_t *count, repro_error *err);
 
 /* Parses a byte count with an optional K, M, G or T suffix (powers of
  * 1024); returns false when @p text is not one. */
 bool parse_size(const char *text, uint64_t *out);
+
+/* Fills @p settings from the global options --registry-config, --ca-file
+ * and --insecure-registry, logging retries to stderr with -v and requests
+ * with -vv. The settings borrow from @p cli. */
+void cli_registry_settings(const repro_cli *cli, repro_registry_settings *settings);
+
+/* Opens the source @p spec with the registry settings of @p cli. */
+int cli_source_open(const repro_cli *cli, repro_source **out, const char *spec,
+                    repro_error *err);
 
 /* Prints @p document compactly on stdout, followed by a newline. */
 int print_json_document(json_t *document);

@@ -13,6 +13,8 @@ extern const repro_command repro_command_validate;
 extern const repro_command repro_command_build;
 extern const repro_command repro_command_verify;
 extern const repro_command repro_command_diff;
+extern const repro_command repro_command_push;
+extern const repro_command repro_command_registry;
 
 /* One line per command, in the order of the help text; the list ends with NULL. */
 static const repro_command *const commands[] = {
@@ -21,6 +23,8 @@ static const repro_command *const commands[] = {
 	&repro_command_build,
 	&repro_command_verify,
 	&repro_command_diff,
+	&repro_command_push,
+	&repro_command_registry,
 	NULL,
 };
 

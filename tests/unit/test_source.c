@@ -296,7 +296,7 @@ static void test_open_errors(void)
 	cases[1].spec = "foo:bar";
 	cases[1].code = REPRO_EUSAGE;
 	cases[1].message = "unknown source type 'foo' in 'foo:bar'; valid prefixes: oci:, "
-	                   "oci-archive:, docker-archive:, or a bare path";
+	                   "oci-archive:, docker-archive:, docker://, or a bare path";
 	cases[2].spec = not_layout;
 	cases[2].code = REPRO_EFORMAT;
 	snprintf(expected, sizeof(expected), "'%s' is not an OCI image layout: no oci-layout file",
@@ -305,9 +305,9 @@ static void test_open_errors(void)
 	cases[3].spec = "oci:";
 	cases[3].code = REPRO_EUSAGE;
 	cases[3].message = "'oci:' names no path";
-	cases[4].spec = "docker://example.com/x";
-	cases[4].code = REPRO_EUNSUPPORTED;
-	cases[4].message = "registry sources such as 'docker://example.com/x' are not supported yet";
+	cases[4].spec = "docker:example.com/x";
+	cases[4].code = REPRO_EUSAGE;
+	cases[4].message = "'docker:example.com/x' is not a registry source: write docker://REFERENCE";
 	snprintf(spec, sizeof(spec), "oci-archive:%s", missing);
 	cases[5].spec = spec;
 	cases[5].code = REPRO_ENOTFOUND;
