@@ -19,7 +19,7 @@ cmake --build "$build" --target reprocheck >/dev/null
 reprocheck=$build/reprocheck
 
 echo "== making the example release repository" >&2
-bash "$root/fixtures/example-app/make-repo.sh" "$work/hello" "$reprocheck"
+bash "$root/fixtures/example-app/make-repo.sh" "$work/hello" "$reprocheck" "$work/published"
 git -C "$work/hello" log --oneline --decorate >&2
 
 status=0
@@ -32,9 +32,10 @@ if [ "$status" -ne 0 ]; then
 fi
 
 echo
-echo "\$ reprocheck verify --repo hello --tag v1.1.0"
+echo "\$ reprocheck verify --repo hello --tag v1.1.0 --published oci:published/v1.1.0/hello:v1.1.0"
 status=0
-"$reprocheck" verify --repo "$work/hello" --tag v1.1.0 || status=$?
+"$reprocheck" verify --repo "$work/hello" --tag v1.1.0 \
+  --published "oci:$work/published/v1.1.0/hello:v1.1.0" || status=$?
 if [ "$status" -ne 1 ]; then
   echo "example: v1.1.0 should have been a mismatch (exit 1), but reprocheck exited with $status" >&2
   exit 1

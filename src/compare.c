@@ -1,5 +1,7 @@
 #include <reprocheck/compare.h>
 
+#include <reprocheck/diff.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,9 +251,34 @@ int repro_compare_release(const repro_build_result *built,
 	return result;
 }
 
+int repro_verdict_set_diff(repro_image_verdict *verdict, struct repro_diff_result *diff,
+                           const char *published, repro_error *err)
+{
+	repro_diff_result_free(verdict->diff);
+	free(verdict->published);
+	verdict->diff = diff;
+	verdict->published = strdup(published);
+	return verdict->published ? REPRO_OK :
+	       repro_error_set(err, REPRO_ENOMEM, "recording a diff failed: out of memory");
+}
+
+int repro_verdict_set_diff_note(repro_image_verdict *verdict, const char *published,
+                                const char *note, repro_error *err)
+{
+	free(verdict->published);
+	free(verdict->diff_note);
+	verdict->published = strdup(published);
+	verdict->diff_note = strdup(note);
+	return verdict->published && verdict->diff_note ? REPRO_OK :
+	       repro_error_set(err, REPRO_ENOMEM, "recording a note failed: out of memory");
+}
+
 void repro_verdicts_free(repro_image_verdict *verdicts, size_t count)
 {
 	for (size_t i = 0; verdicts != NULL && i < count; i++) {
+		repro_diff_result_free(verdicts[i].diff);
+		free(verdicts[i].published);
+		free(verdicts[i].diff_note);
 		for (size_t k = 0; k < verdicts[i].difference_count; k++) {
 			free(verdicts[i].differences[k].object);
 			free(verdicts[i].differences[k].field);

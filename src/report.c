@@ -1,6 +1,9 @@
 #include <reprocheck/report.h>
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <reprocheck/diff.h>
 
 static const char *status_word(int exit_status)
 {
@@ -35,6 +38,17 @@ static json_t *verdict_json(const repro_image_verdict *verdict)
 			"expected", difference->expected, "actual", difference->actual));
 	}
 	json_object_set_new(object, "differences", differences);
+	if (verdict->published != NULL)
+		json_object_set_new(object, "published", json_string(verdict->published));
+	if (verdict->diff != NULL) {
+		json_t *diff = NULL;
+		repro_error err;
+
+		if (repro_diff_to_json(verdict->diff, &diff, &err) == REPRO_OK)
+			json_object_set_new(object, "diff", diff);
+	}
+	if (verdict->diff_note != NULL)
+		json_object_set_new(object, "diffNote", json_string(verdict->diff_note));
 	return object;
 }
 
@@ -82,6 +96,41 @@ static void print_header(FILE *out, const repro_verify_report *report)
 	        report->level == REPRO_LEVEL_CONTENT ? "content" : "manifest");
 }
 
+#define REPORT_DIFF_LINES 40
+
+/* Prints the diff against the published image, indented, cut after
+ * REPORT_DIFF_LINES lines with a pointer to the full comparison. */
+static void print_diff(FILE *out, const repro_image_verdict *verdict)
+{
+	char *text = NULL;
+	const char *line;
+	size_t shown = 0, total = 0;
+	repro_error err;
+
+	if (verdict->diff_note != NULL) {
+		fprintf(out, "  published image %s: %s\n", verdict->published, verdict->diff_note);
+		return;
+	}
+	if (verdict->diff == NULL || repro_diff_format_text(verdict->diff, &text, &err) != REPRO_OK)
+		return;
+	fprintf(out, "  what differs from the published image %s:\n", verdict->published);
+	for (line = text; *line != '\0'; ) {
+		const char *end = strchr(line, '\n');
+		size_t length = end ? (size_t)(end - line) : strlen(line);
+
+		total++;
+		if (shown < REPORT_DIFF_LINES) {
+			fprintf(out, "    %.*s\n", (int)length, line);
+			shown++;
+		}
+		line += length + (end ? 1 : 0);
+	}
+	if (total > shown)
+		fprintf(out, "    ... %zu more lines; run 'reprocheck diff' on the two images for all\n",
+		        total - shown);
+	free(text);
+}
+
 static void print_verdict(FILE *out, const repro_image_verdict *verdict, repro_level level)
 {
 	char text[REPRO_DIGEST_STRING_MAX];
@@ -99,12 +148,14 @@ static void print_verdict(FILE *out, const repro_image_verdict *verdict, repro_l
 		fprintf(out, "  %s %s: listed %s, rebuilt %s\n", difference->object, difference->field,
 		        difference->expected, difference->actual);
 	}
+	print_diff(out, verdict);
 	if (verdict->status == REPRO_STATUS_CONTENT_IDENTICAL && level == REPRO_LEVEL_MANIFEST)
 		fprintf(out, "  next: rerun with --level content to accept images whose files match "
 		        "but whose compression differs\n");
-	else if (verdict->status == REPRO_STATUS_MISMATCH)
-		fprintf(out, "  next: keep the rebuild with --keep DIR and run 'reprocheck validate' "
-		        "and 'reprocheck digest' on DIR/images/%s to inspect its layers\n",
+	else if (verdict->status == REPRO_STATUS_MISMATCH && verdict->diff == NULL)
+		fprintf(out, "  next: pass the published image with --published SOURCE (or --published "
+		        "auto to read it from the list's reference) to see which files differ, or keep "
+		        "the rebuild with --keep DIR and compare DIR/images/%s with 'reprocheck diff'\n",
 		        verdict->name);
 }
 

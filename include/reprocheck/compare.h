@@ -56,6 +56,9 @@ typedef struct repro_image_verdict {
 	repro_digest expected_manifest;
 	bool has_actual;
 	repro_digest actual_manifest;
+	struct repro_diff_result *diff;  /**< published against rebuilt, or NULL */
+	char *published;                 /**< the source the diff read, or NULL */
+	char *diff_note;                 /**< why there is no diff, or NULL */
 } repro_image_verdict;
 
 /**
@@ -68,7 +71,18 @@ int repro_compare_release(const repro_build_result *built,
                           const repro_digestlist_release *release,
                           repro_image_verdict **out, size_t *count, repro_error *err);
 
-/** Frees @p count verdicts. NULL is allowed. */
+/**
+ * Stores in @p verdict the diff of the published image against the
+ * rebuilt one, which it takes over, and the spec it was read from.
+ */
+int repro_verdict_set_diff(repro_image_verdict *verdict, struct repro_diff_result *diff,
+                           const char *published, repro_error *err);
+
+/** Stores why @p verdict has no diff, such as a published image that could not be read. */
+int repro_verdict_set_diff_note(repro_image_verdict *verdict, const char *published,
+                                const char *note, repro_error *err);
+
+/** Frees @p count verdicts, their diffs included. NULL is allowed. */
 void repro_verdicts_free(repro_image_verdict *verdicts, size_t count);
 
 /**

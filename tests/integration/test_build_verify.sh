@@ -12,7 +12,7 @@ require_program git cc
 export TMPDIR=$TEST_TMP/tmp
 mkdir -p "$TMPDIR"
 repo=$TEST_TMP/hello
-bash "$REPRO_SOURCE_DIR/fixtures/example-app/make-repo.sh" "$repo" "$REPRO_BIN"
+bash "$REPRO_SOURCE_DIR/fixtures/example-app/make-repo.sh" "$repo" "$REPRO_BIN" "$TEST_TMP/published"
 
 
 listed_manifest() {
@@ -70,6 +70,30 @@ expect_stdout_contains "verdict: fail"
 expect_eq "$(json_get images 0 differences 2 object <"$TEST_TMP/report.json")" "layer 1" \
   "report file: first differing layer"
 expect_eq "$(json_get status <"$TEST_TMP/report.json")" "fail" "report file status"
+
+# With the published image, the report names the file that differs, its
+# first differing line and the likely cause.
+published=oci:$TEST_TMP/published/v1.1.0/hello:v1.1.0
+run_cli verify --repo "$repo" --tag v1.1.0 --published "$published"
+expect_status 1
+expect_stdout_contains "  what differs from the published image $published:"
+expect_stdout_contains "    layer 1  usr/share/hello/build-info.txt  content  sha256:"
+expect_stdout_contains "a time stamp is embedded in the file"
+expect_stdout_contains "    1 difference"
+run_cli verify --repo "$repo" --tag v1.1.0 --published "hello=$published" --json
+expect_status 1
+expect_eq "$(json_get images 0 published <<<"$CLI_STDOUT")" "$published" "published source in JSON"
+expect_eq "$(json_get images 0 diff differences 0 path <<<"$CLI_STDOUT")" \
+  "usr/share/hello/build-info.txt" "first differing path in JSON"
+expect_eq "$(json_get images 0 diff differences 0 field <<<"$CLI_STDOUT")" "content" \
+  "first differing field in JSON"
+expect_no_leftovers "verify --published"
+
+# A published image that cannot be read leaves a note; the verdict stands.
+run_cli verify --repo "$repo" --tag v1.1.0 --published "oci:$TEST_TMP/nowhere:v1.1.0"
+expect_status 1
+expect_stdout_contains "  published image oci:$TEST_TMP/nowhere:v1.1.0: '$TEST_TMP/nowhere' not found"
+expect_stdout_contains "mismatch: layer 1 differs in content (diff_id)"
 
 # --keep keeps the tree and the rebuilt layout, which validate accepts.
 run_cli verify --repo "$repo" --tag v1.0.0 --keep "$TEST_TMP/kept"
