@@ -11,6 +11,8 @@ packages=(
   # tests: peer tools, the reference registry and its helpers
   git skopeo umoci buildah docker-registry apache2-utils openssl curl
   uidmap util-linux iproute2 python3 tar gzip zstd
+  # tests of `reprocheck vary`: the wall-clock shift
+  faketime libfaketime
   # benchmarks
   isal time hyperfine
 )
