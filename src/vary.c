@@ -90,11 +90,13 @@ static int build_once(vary_run *run, const char *label, unsigned kinds, repro_bu
 
 	result = repro_build_run(&build, out, err);
 	free(work_dir);
-	if (result != REPRO_OK && kinds == 0)
+	if (result == REPRO_OK)
+		return REPRO_OK;
+	if (kinds == 0)
 		return repro_error_prefix(err, "the %s build", label);
-	if (result != REPRO_OK)
-		return repro_error_prefix(err, "the build with variation '%s'", label);
-	return REPRO_OK;
+	if (strcmp(label, "varied") == 0)
+		return repro_error_prefix(err, "the build with every variation");
+	return repro_error_prefix(err, "the build with variation '%s'", label);
 }
 
 /* Decides which kinds apply. A kind the caller named that cannot apply is
