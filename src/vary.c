@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fileutil_internal.h"
 #include "vary_internal.h"
@@ -217,6 +218,13 @@ int repro_vary_run(const repro_vary_options *options, repro_vary_result *out, re
 		result = compare_variations(&run, out, err);
 
 	repro_repo_free(run.repo);
+	/* A keep directory that no build wrote to is removed, so that the same
+	 * command can be run again once the error is fixed. */
+	if (run.root != NULL && options->keep_dir != NULL && result != REPRO_OK &&
+	    rmdir(run.root) == 0) {
+		free(run.root);
+		return result;
+	}
 	if (run.root != NULL && options->keep_dir != NULL) {
 		out->keep_dir = run.root;
 		return result;

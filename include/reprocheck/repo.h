@@ -127,7 +127,7 @@ int repro_repo_resolve_revision(repro_repo *repo, const char *revspec, repro_rep
 int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
                         const char *directory, repro_error *err);
 
-/** How repro_repo_checkout_with_options() writes a tree. */
+/** Options of repro_repo_checkout_with_options(). */
 typedef struct repro_repo_checkout_options {
 	/** Nonzero creates the entries of each directory in reverse name order
 	 *  instead of git's order. File systems that list a directory by

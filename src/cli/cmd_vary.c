@@ -297,6 +297,8 @@ static int run_vary(const repro_cli *cli, int argc, char **argv)
 	repro_sandbox_install_signal_handlers();
 	if (repro_vary_run(&arguments.vary, &result, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
+		if (result.keep_dir != NULL)
+			repro_cli_error("builds and their logs kept in '%s'", result.keep_dir);
 		if (arguments.json) {
 			json_t *document = json_pack("{s:s, s:s}", "status", "error", "error", err.message);
 

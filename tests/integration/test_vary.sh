@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # reprocheck vary: each recipe leaks one condition of the build into its
-# image, and vary must name exactly that variation (exit 1). A recipe that
-# leaks nothing passes (exit 0); a build that never repeats names nothing;
-# bad input and failed builds are exit 2; --keep keeps every build.
+# image, and vary must name exactly that variation and exit 1. A recipe
+# that leaks nothing passes with exit 0, and a build that never repeats
+# names nothing. Bad input and failed builds exit 2, and --keep keeps
+# every build.
 . "$(dirname "$0")/lib.sh"
 
 require_cli_command vary
@@ -188,6 +189,7 @@ if [ "$(stat -f -c %T "$TEST_TMP")" != tmpfs ]; then
   run_cli vary --repo "$repo" --tag file-order --vary file-order --keep "$TEST_TMP/hashed"
   expect_status 2
   expect_stderr_line "cannot vary file-order here: the keep directory .* does not list entries by creation order"
+  expect_failure "an unused keep directory is removed" test -e "$TEST_TMP/hashed"
   run_cli vary --repo "$repo" --tag clean --keep "$TEST_TMP/hashed-default" --json
   expect_status 0
   expect_stderr_line "warning: cannot vary file-order here"

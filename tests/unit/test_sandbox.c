@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -878,6 +880,49 @@ static void test_faketime_preload(void)
 	fixture_close(&f);
 }
 
+/* Runs `ls -f` in a build tree on /dev/shm whose files were created in the
+ * order of @p names, and stores the listing in @p out. */
+static void list_tmpfs_tree(const char *names, char *out, size_t size)
+{
+	const char *argv[] = {"sh", "-c", "ls -f | grep -v '^\\.'", NULL};
+	char tree[] = "/dev/shm/reprocheck-test-order-XXXXXX";
+	char path[64];
+	fixture f;
+
+	CU_ASSERT_FATAL(mkdtemp(tree) != NULL);
+	for (const char *name = names; *name != '\0'; name++) {
+		snprintf(path, sizeof(path), "%s/%c", tree, *name);
+		repro_test_write_file(path, "", 0);
+	}
+	fixture_open(&f, 1);
+	f.options.build_tree = tree;
+	ASSERT_OK(fixture_run(&f, argv), &f.err);
+	snprintf(out, size, "%s", f.output ? f.output : "");
+	fixture_close(&f);
+	repro_remove_tree(tree, NULL);
+}
+
+static void test_listing_order_kept(void)
+{
+	struct statfs info;
+	char forward[64], reverse[64];
+
+	/* The file-order variation relies on tmpfs listing by creation order
+	 * through the bind mount at /build. */
+	if (statfs("/dev/shm", &info) != 0 || info.f_type != TMPFS_MAGIC) {
+		fprintf(stderr, "skipping: /dev/shm is not a tmpfs\n");
+		return;
+	}
+	list_tmpfs_tree("abcd", forward, sizeof(forward));
+	list_tmpfs_tree("dcba", reverse, sizeof(reverse));
+	if (strcmp(forward, "a\nb\nc\nd\n") == 0) {
+		ASSERT_STR_EQ(reverse, "d\nc\nb\na\n");
+	} else {
+		ASSERT_STR_EQ(forward, "d\nc\nb\na\n");
+		ASSERT_STR_EQ(reverse, "a\nb\nc\nd\n");
+	}
+}
+
 static void test_invalid_identity(void)
 {
 	static const struct {
@@ -977,6 +1022,7 @@ int main(void)
 		{"cpu option", test_cpu_option},
 		{"direct umask cpus", test_direct_umask_cpus},
 		{"faketime preload", test_faketime_preload},
+		{"listing order kept", test_listing_order_kept},
 		{"invalid identity", test_invalid_identity},
 	};
 
