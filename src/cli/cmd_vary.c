@@ -21,8 +21,7 @@ static int run_vary(const repro_cli *cli, int argc, char **argv);
 
 const repro_command repro_command_vary = {
 	"vary",
-	"rebuild under changed time, names, ids, locale, order and CPUs to find what a build "
-	"depends on",
+	"rebuild under changed conditions and name those that change the images",
 	"reprocheck vary [--repo PATH|URL] [--tag TAG | --rev REV] [--vary LIST] [--keep DIR] [--json]\n"
 	"\n"
 	"  --vary LIST   comma-separated variations, all by default: time (clock 3 days\n"
