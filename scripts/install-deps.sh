@@ -11,6 +11,8 @@ packages=(
   # tests: peer tools, the reference registry and its helpers
   git skopeo umoci buildah docker-registry apache2-utils openssl curl
   uidmap util-linux iproute2 python3 tar gzip zstd
+  # reprocheck vary: libfaketime shifts the clock of the varied build
+  faketime libfaketime
   # benchmarks
   isal time hyperfine
 )

@@ -153,41 +153,98 @@ static int check_sandbox(const repro_build_options *options, repro_error *err)
 		reason);
 }
 
+static void free_step_env(char **env, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(env[i]);
+	free(env);
+}
+
+static int recipe_sets(const repro_recipe_step *step, const char *entry)
+{
+	size_t length = strcspn(entry, "=");
+
+	for (size_t i = 0; i < step->env.count; i++) {
+		const char *name = step->env.items[i].name;
+
+		if (strlen(name) == length && memcmp(name, entry, length) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Builds the step's variables: the recipe's, then those of @p variation
+ * that the recipe does not set. */
+static int make_step_env(const repro_recipe_step *step, const repro_build_variation *variation,
+                         char ***out, size_t *count, repro_error *err)
+{
+	size_t extra = variation ? variation->env_count : 0;
+	char **env = calloc(step->env.count + extra + 1, sizeof(*env));
+	size_t used = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (env == NULL)
+		return repro_error_set(err, REPRO_ENOMEM, "running a step failed: out of memory");
+	for (size_t k = 0; k < step->env.count; k++) {
+		if (asprintf(&env[used], "%s=%s", step->env.items[k].name,
+		             step->env.items[k].value) < 0)
+			goto out_of_memory;
+		used++;
+	}
+	for (size_t k = 0; k < extra; k++) {
+		if (recipe_sets(step, variation->env[k]))
+			continue;
+		env[used] = strdup(variation->env[k]);
+		if (env[used] == NULL)
+			goto out_of_memory;
+		used++;
+	}
+	*out = env;
+	*count = used;
+	return REPRO_OK;
+
+out_of_memory:
+	free_step_env(env, used);
+	return repro_error_set(err, REPRO_ENOMEM, "running a step failed: out of memory");
+}
+
+static void apply_variation(repro_sandbox_options *sandbox, const repro_build_variation *variation)
+{
+	if (variation == NULL)
+		return;
+	if (variation->hostname != NULL)
+		sandbox->hostname = variation->hostname;
+	sandbox->domainname = variation->domainname;
+	sandbox->home = variation->home;
+	if (variation->set_umask)
+		sandbox->umask_mode = variation->umask_mode;
+	sandbox->uid = variation->uid;
+	sandbox->gid = variation->gid;
+	sandbox->cpu_count = variation->cpu_count;
+}
+
 static int run_steps(const repro_build_options *options, const repro_recipe_image *image,
                      const char *tree, const char *log_path, int64_t source_date_epoch,
                      int hermetic, repro_error *err)
 {
+	const repro_build_variation *variation = options->variation;
+
 	for (size_t i = 0; i < image->step_count; i++) {
 		const repro_recipe_step *step = &image->steps[i];
 		char **env = NULL;
+		size_t env_count = 0;
 		const char **argv;
 		repro_sandbox_options sandbox;
 		repro_sandbox_result outcome;
-		int result;
+		int result = make_step_env(step, variation, &env, &env_count, err);
 
-		if (step->env.count > 0) {
-			env = calloc(step->env.count, sizeof(*env));
-			if (env == NULL)
-				return repro_error_set(err, REPRO_ENOMEM, "running a step failed: out of memory");
-		}
-		for (size_t k = 0; k < step->env.count; k++) {
-			size_t length = strlen(step->env.items[k].name) + strlen(step->env.items[k].value) + 2;
-			char *pair = malloc(length);
-
-			if (pair == NULL) {
-				for (size_t j = 0; j < k; j++)
-					free(env[j]);
-				free(env);
-				return repro_error_set(err, REPRO_ENOMEM, "running a step failed: out of memory");
-			}
-			snprintf(pair, length, "%s=%s", step->env.items[k].name, step->env.items[k].value);
-			env[k] = pair;
-		}
-
+		if (result != REPRO_OK)
+			return result;
 		repro_sandbox_options_init(&sandbox);
 		sandbox.build_tree = tree;
 		sandbox.env = (const char *const *)env;
-		sandbox.env_count = step->env.count;
+		sandbox.env_count = env_count;
 		sandbox.source_date_epoch = source_date_epoch;
 		sandbox.timeout_seconds = step->timeout_seconds;
 		sandbox.log_path = log_path;
@@ -197,6 +254,7 @@ static int run_steps(const repro_build_options *options, const repro_recipe_imag
 		build_status(options, "image '%s': running step %zu of %zu: %s", image->name, i + 1,
 		             image->step_count, step->run.items[0]);
 
+		apply_variation(&sandbox, variation);
 		/* The sandbox takes argv as execve() does, ended by NULL. */
 		argv = calloc(step->run.count + 1, sizeof(*argv));
 		if (argv == NULL) {
@@ -207,9 +265,7 @@ static int run_steps(const repro_build_options *options, const repro_recipe_imag
 			free(argv);
 		}
 
-		for (size_t k = 0; k < step->env.count; k++)
-			free(env[k]);
-		free(env);
+		free_step_env(env, env_count);
 		if (result != REPRO_OK)
 			return repro_error_prefix(err, "building image '%s'", image->name);
 	}
@@ -348,6 +404,7 @@ int repro_build_run(const repro_build_options *options, repro_build_result *out,
 {
 	repro_repo *repo = NULL;
 	repro_recipe *recipe = NULL;
+	repro_repo_checkout_options checkout = {0};
 	char *work_dir = NULL, *tree = NULL;
 	int result;
 
@@ -375,7 +432,9 @@ int repro_build_run(const repro_build_options *options, repro_build_result *out,
 	build_status(options, "checking out %s (commit %.12s)",
 	             out->revision.is_tag ? out->revision.tag : out->revision.commit_id,
 	             out->revision.commit_id);
-	result = repro_repo_checkout(repo ? repo : options->repository, &out->revision, tree, err);
+	checkout.reverse_order = options->variation != NULL && options->variation->reverse_file_order;
+	result = repro_repo_checkout_with_options(repo ? repo : options->repository, &out->revision,
+	                                          tree, &checkout, err);
 	if (result == REPRO_OK)
 		result = build_check_interrupt(err);
 	if (result == REPRO_OK)

@@ -58,6 +58,8 @@ typedef struct checkout_context {
 	/* The entry being written, relative to the build tree, for messages. */
 	char path[PATH_MAX];
 	size_t path_length;
+	/* Nonzero creates each directory's entries in reverse name order. */
+	int reverse_order;
 } checkout_context;
 
 static int write_tree(checkout_context *ctx, checkout_project *project, git_tree *tree,
@@ -455,7 +457,8 @@ static int write_tree(checkout_context *ctx, checkout_project *project, git_tree
 	size_t count = git_tree_entrycount(tree);
 
 	for (size_t i = 0; i < count; i++) {
-		const git_tree_entry *entry = git_tree_entry_byindex(tree, i);
+		size_t index = ctx->reverse_order ? count - 1 - i : i;
+		const git_tree_entry *entry = git_tree_entry_byindex(tree, index);
 		size_t saved;
 		int result;
 
@@ -565,6 +568,13 @@ static int lookup_tree(repro_repo *repo, const repro_repo_revision *revision, gi
 int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
                         const char *directory, repro_error *err)
 {
+	return repro_repo_checkout_with_options(repo, revision, directory, NULL, err);
+}
+
+int repro_repo_checkout_with_options(repro_repo *repo, const repro_repo_revision *revision,
+                                     const char *directory,
+                                     const repro_repo_checkout_options *options, repro_error *err)
+{
 	checkout_project project = {0};
 	checkout_context *ctx = NULL;
 	struct timespec times[2];
@@ -595,6 +605,7 @@ int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
 	times[1] = times[0];
 	memcpy(ctx->times, times, sizeof(times));
 	ctx->repo = repo;
+	ctx->reverse_order = options != NULL && options->reverse_order;
 	project.git = repo->git;
 	project.root = tree;
 	project.url = repo->origin_url;

@@ -71,6 +71,7 @@ void repro_sandbox_options_init(repro_sandbox_options *options)
 	options->timeout_seconds = REPRO_SANDBOX_DEFAULT_TIMEOUT;
 	options->hermetic = 1;
 	options->hostname = REPRO_SANDBOX_DEFAULT_HOSTNAME;
+	options->umask_mode = REPRO_SANDBOX_DEFAULT_UMASK;
 }
 
 /* Sets state->label to "step N ('command')", the command cut to a bounded length. */
@@ -170,7 +171,7 @@ static int prepare(run_state *state, repro_error *err)
 		code = resolve_build_tree(state, err);
 	if (code == REPRO_OK && state->hermetic) {
 		code = make_workspace_directory(state, "root", 0755, &root, err);
-		state->home = strdup(REPRO_SANDBOX_HOME);
+		state->home = strdup(state->options->home ? state->options->home : REPRO_SANDBOX_HOME);
 		if (code == REPRO_OK && state->home == NULL)
 			code = repro_error_set(err, REPRO_ENOMEM, "preparing the sandbox failed");
 	} else if (code == REPRO_OK) {
@@ -189,8 +190,12 @@ static int prepare(run_state *state, repro_error *err)
 	state->plan.build_tree = state->build_tree;
 	state->plan.root = root;
 	state->plan.probe = state->probe;
+	state->plan.umask_mode = (mode_t)state->options->umask_mode;
+	state->plan.cpu_count = state->options->cpu_count;
 	if (code == REPRO_OK && state->hermetic)
-		code = repro_sandbox_plan_hermetic(&state->plan, state->options->hostname, err);
+		state->plan.home = state->home + 1;
+	if (code == REPRO_OK && state->hermetic)
+		code = repro_sandbox_plan_hermetic(&state->plan, state->options, err);
 	if (code == REPRO_OK)
 		return REPRO_OK;
 	return repro_error_prefix(err, "preparing %s", state->label);

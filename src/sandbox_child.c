@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -136,6 +137,27 @@ static void die_with_caller(const repro_sandbox_plan *plan)
 		_exit(125);
 }
 
+/* Keeps the first plan->cpu_count CPUs of those the step may run on. */
+static void limit_cpus(const repro_sandbox_plan *plan)
+{
+	cpu_set_t allowed, kept;
+	unsigned found = 0;
+
+	if (plan->cpu_count == 0)
+		return;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		fail(plan, "reading the CPU affinity");
+	CPU_ZERO(&kept);
+	for (int cpu = 0; cpu < CPU_SETSIZE && found < plan->cpu_count; cpu++) {
+		if (CPU_ISSET(cpu, &allowed)) {
+			CPU_SET(cpu, &kept);
+			found++;
+		}
+	}
+	if (sched_setaffinity(0, sizeof(kept), &kept) != 0)
+		fail(plan, "restricting the step to %u CPUs", plan->cpu_count);
+}
+
 static _Noreturn void exec_step(const repro_sandbox_plan *plan)
 {
 	/* execvp() takes char *const[] for historical reasons; it writes nothing. */
@@ -154,7 +176,8 @@ static _Noreturn void exec_step(const repro_sandbox_plan *plan)
 		fail(plan, "redirecting the step's standard streams");
 	close_other_fds(keep, 1);
 	reset_signals();
-	umask(022);
+	limit_cpus(plan);
+	umask(plan->umask_mode);
 
 	/* execvp() searches the PATH of environ, which must be the step's. */
 	environ = plan->envp;
@@ -295,6 +318,20 @@ static void populate_dev(const repro_sandbox_plan *plan)
 		fail(plan, "mounting a tmpfs on '/dev/shm'");
 }
 
+/* Mounts HOME, creating the parent of a two-component path first. */
+static void mount_home(const repro_sandbox_plan *plan)
+{
+	const char *slash = strchr(plan->home, '/');
+	char parent[80];
+
+	if (slash != NULL && (size_t)(slash - plan->home) < sizeof(parent)) {
+		memcpy(parent, plan->home, (size_t)(slash - plan->home));
+		parent[slash - plan->home] = '\0';
+		make_directory(plan, parent, 0755);
+	}
+	mount_tmpfs(plan, plan->home, "mode=0700");
+}
+
 /* Fills the new root, which is the working directory, with its mounts. */
 static void populate_root(const repro_sandbox_plan *plan)
 {
@@ -305,7 +342,7 @@ static void populate_root(const repro_sandbox_plan *plan)
 		fail(plan, "binding the build tree '%s'", plan->build_tree);
 
 	mount_tmpfs(plan, "tmp", "mode=1777");
-	mount_tmpfs(plan, "root", "mode=0700");
+	mount_home(plan);
 	populate_dev(plan);
 
 	make_directory(plan, "proc", 0555);
@@ -368,7 +405,7 @@ static void build_root(const repro_sandbox_plan *plan)
 
 static void configure_identity(const repro_sandbox_plan *plan)
 {
-	static const char domain_name[] = "(none)";
+	const char *domain_name = plan->domainname;
 	struct ifreq request;
 	int fd;
 
@@ -470,7 +507,7 @@ _Noreturn void repro_sandbox_child_run_init(const repro_sandbox_plan *plan)
 		fail(plan, "making the sandbox's init non-dumpable");
 	build_root(plan);
 	configure_identity(plan);
-	umask(022);
+	umask(plan->umask_mode);
 
 	memset(&report, 0, sizeof(report));
 	report.kind = REPRO_SANDBOX_REPORT_EXITED;

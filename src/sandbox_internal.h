@@ -46,9 +46,15 @@ typedef struct repro_sandbox_plan {
 	/* Absolute path of the build tree on the host. */
 	const char *build_tree;
 
+	mode_t umask_mode;
+	unsigned cpu_count;
+
 	/* Hermetic mode only: the empty directory that becomes the new root. */
 	char *root;
 	const char *hostname;
+	const char *domainname;
+	/* HOME relative to the new root, such as "root". */
+	const char *home;
 	char uid_map[64];
 	char gid_map[64];
 	repro_sandbox_system_entry system[REPRO_SANDBOX_SYSTEM_MAX];
@@ -88,9 +94,9 @@ int repro_sandbox_build_env(const repro_sandbox_options *options, const char *ho
                             char ***out, repro_error *err);
 void repro_sandbox_free_env(char **envp);
 
-/* Fills the hermetic part of @p plan for the caller's ids and @p hostname,
- * which must outlive the plan. */
-int repro_sandbox_plan_hermetic(repro_sandbox_plan *plan, const char *hostname,
+/* Fills the hermetic part of @p plan from @p options (names, ids and HOME,
+ * which must outlive the plan) and the caller's ids. */
+int repro_sandbox_plan_hermetic(repro_sandbox_plan *plan, const repro_sandbox_options *options,
                                 repro_error *err);
 
 /* Returns "SIGSEGV" and the like, or "signal N" written into @p buffer. */

@@ -32,6 +32,11 @@ static const char *const system_directories[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 };
 
+/* First components of HOME that would hide a mount the sandbox needs. */
+static const char *const reserved_home_roots[] = {
+	"build", "tmp", "dev", "proc", "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+};
+
 static const char machine_id[] = "726570726f636865636b000000000000\n";
 
 static int is_name_start(char c)
@@ -73,6 +78,68 @@ static int validate_hostname(const char *hostname, repro_error *err)
 				"invalid sandbox hostname '%s': only letters, digits, '-' and '.' are allowed",
 				hostname);
 	}
+	return REPRO_OK;
+}
+
+/* Accepts "/NAME" or "/NAME/NAME" where the first NAME is not reserved. */
+static int validate_home(const char *home, repro_error *err)
+{
+	size_t length = strlen(home), components = 0, start = 1;
+
+	if (home[0] != '/' || length < 2 || length > 64 || home[length - 1] == '/')
+		return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox HOME '%s': expected an "
+		                       "absolute path of at most 64 bytes", home);
+	for (size_t i = 1; i <= length; i++) {
+		char c = home[i];
+
+		if (c != '/' && c != '\0') {
+			if (!is_name_char(c) && c != '-' && c != '.')
+				return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox HOME '%s': only "
+				                       "letters, digits, '-', '.' and '/' are allowed", home);
+			continue;
+		}
+		if (i == start || (i - start == 1 && home[start] == '.') ||
+		    (i - start == 2 && home[start] == '.' && home[start + 1] == '.'))
+			return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox HOME '%s': empty, '.' "
+			                       "or '..' component", home);
+		if (components++ == 0) {
+			for (size_t k = 0; k < sizeof(reserved_home_roots) / sizeof(reserved_home_roots[0]);
+			     k++) {
+				if (strlen(reserved_home_roots[k]) == i - start &&
+				    memcmp(reserved_home_roots[k], home + start, i - start) == 0)
+					return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox HOME '%s': "
+					                       "/%s is used by the sandbox itself", home,
+					                       reserved_home_roots[k]);
+			}
+		}
+		start = i + 1;
+	}
+	if (components > 2)
+		return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox HOME '%s': expected one or "
+		                       "two path components", home);
+	return REPRO_OK;
+}
+
+/* Checks the options that change the step's identity and resources. */
+static int validate_identity(const repro_sandbox_options *options, repro_error *err)
+{
+	if (options->umask_mode > 0777)
+		return repro_error_set(err, REPRO_EUSAGE, "invalid umask %04o: expected at most 0777",
+		                       options->umask_mode);
+	if (options->uid > REPRO_SANDBOX_MAX_ID || options->gid > REPRO_SANDBOX_MAX_ID)
+		return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox uid %u or gid %u: expected "
+		                       "at most %u", options->uid, options->gid, REPRO_SANDBOX_MAX_ID);
+	if (options->cpu_count > REPRO_SANDBOX_MAX_CPUS)
+		return repro_error_set(err, REPRO_EUSAGE, "invalid CPU count %u: expected at most %u",
+		                       options->cpu_count, REPRO_SANDBOX_MAX_CPUS);
+	if (!options->hermetic)
+		return REPRO_OK;
+	if (options->domainname != NULL &&
+	    validate_hostname(options->domainname, err) != REPRO_OK)
+		return repro_error_set(err, REPRO_EUSAGE, "invalid sandbox domain name '%s': expected "
+		                       "1 to 64 letters, digits, '-' and '.'", options->domainname);
+	if (options->home != NULL)
+		return validate_home(options->home, err);
 	return REPRO_OK;
 }
 
@@ -136,6 +203,8 @@ int repro_sandbox_validate(const repro_sandbox_options *options, const char *con
 			options->source_date_epoch, MAX_SOURCE_DATE_EPOCH);
 	if (options->hermetic &&
 	    validate_hostname(options->hostname ? options->hostname : "", err) != REPRO_OK)
+		return err ? err->code : REPRO_EUSAGE;
+	if (validate_identity(options, err) != REPRO_OK)
 		return err ? err->code : REPRO_EUSAGE;
 	return validate_env(options, err);
 }
@@ -256,12 +325,17 @@ static int add_system_directories(repro_sandbox_plan *plan, repro_error *err)
 	return REPRO_OK;
 }
 
-int repro_sandbox_plan_hermetic(repro_sandbox_plan *plan, const char *hostname,
+int repro_sandbox_plan_hermetic(repro_sandbox_plan *plan, const repro_sandbox_options *options,
                                 repro_error *err)
 {
+	const char *hostname = options->hostname;
+
 	plan->hostname = hostname;
-	snprintf(plan->uid_map, sizeof(plan->uid_map), "0 %lu 1\n", (unsigned long)geteuid());
-	snprintf(plan->gid_map, sizeof(plan->gid_map), "0 %lu 1\n", (unsigned long)getegid());
+	plan->domainname = options->domainname ? options->domainname : "(none)";
+	snprintf(plan->uid_map, sizeof(plan->uid_map), "%u %lu 1\n", options->uid,
+	         (unsigned long)geteuid());
+	snprintf(plan->gid_map, sizeof(plan->gid_map), "%u %lu 1\n", options->gid,
+	         (unsigned long)getegid());
 	snprintf(plan->etc_hostname, sizeof(plan->etc_hostname), "%s\n", hostname);
 	snprintf(plan->etc_hosts, sizeof(plan->etc_hosts),
 	         "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n",

@@ -20,6 +20,27 @@
 extern "C" {
 #endif
 
+/**
+ * Changes to the conditions that the build steps run under, which
+ * `reprocheck vary` uses to find what a build depends on. A zeroed struct
+ * changes nothing. Strings are borrowed for the call.
+ */
+typedef struct repro_build_variation {
+	const char *hostname;     /**< hostname in the sandbox, or NULL for the default */
+	const char *domainname;   /**< domain name in the sandbox, or NULL for "(none)" */
+	const char *home;         /**< HOME in the sandbox, or NULL for /root */
+	int set_umask;            /**< nonzero runs the steps with @c umask_mode instead of 022 */
+	unsigned umask_mode;
+	unsigned uid;             /**< uid the steps run as; 0 is root */
+	unsigned gid;             /**< gid the steps run as */
+	unsigned cpu_count;       /**< CPUs the steps may use; 0 keeps them all */
+	/** NAME=VALUE entries added to every step's environment, unless the
+	 *  step's recipe entry sets NAME itself. */
+	const char *const *env;
+	size_t env_count;
+	int reverse_file_order;   /**< check the tree out in reverse order */
+} repro_build_variation;
+
 /** Build options: the revision, the recipe and the output. Strings are borrowed for the call. */
 typedef struct repro_build_options {
 	const char *repo;         /**< a path or URL; "." when NULL */
@@ -36,6 +57,7 @@ typedef struct repro_build_options {
 	 *  step, each layer), for progress and -v logs; or NULL. */
 	void (*status)(void *context, const char *message);
 	void *status_context;
+	const repro_build_variation *variation;  /**< changed conditions, borrowed, or NULL */
 } repro_build_options;
 
 /** Sets the defaults: hermetic, everything else unset. */

@@ -127,6 +127,24 @@ int repro_repo_resolve_revision(repro_repo *repo, const char *revspec, repro_rep
 int repro_repo_checkout(repro_repo *repo, const repro_repo_revision *revision,
                         const char *directory, repro_error *err);
 
+/** Options of repro_repo_checkout_with_options(). */
+typedef struct repro_repo_checkout_options {
+	/** Nonzero creates the entries of each directory in reverse name order
+	 *  instead of git's order. File systems that list a directory by
+	 *  creation order, such as tmpfs, then
+	 *  list it the other way round; ext4 lists by name hash either way. The
+	 *  files written are the same. */
+	int reverse_order;
+} repro_repo_checkout_options;
+
+/**
+ * Writes a commit's tree as repro_repo_checkout() does, changed by
+ * @p options (may be NULL for the defaults).
+ */
+int repro_repo_checkout_with_options(repro_repo *repo, const repro_repo_revision *revision,
+                                     const char *directory,
+                                     const repro_repo_checkout_options *options, repro_error *err);
+
 /**
  * Reads the file @p path (relative to the repository root) from the
  * revision @p revspec, or from the default branch when @p revspec is NULL,

@@ -6,7 +6,9 @@
  * the caller mapped to uid and gid 0. It sees the build tree read-write at
  * /build (its working directory), an empty /tmp, the host's /usr, /etc and
  * library directories read-only, a fresh /proc, a minimal /dev, an empty
- * HOME at /root and a fixed hostname. Its environment is reset to a fixed
+ * HOME at /root and a fixed hostname. Options change the ids, names, HOME,
+ * umask and CPU count, so that `reprocheck vary` can test whether a build
+ * depends on them. Its environment is reset to a fixed
  * set plus the recipe's variables, and its stdout and stderr are appended to
  * a log file. When the step's first process exits, times out or reprocheck
  * is interrupted, the whole PID namespace is killed.
@@ -41,6 +43,15 @@ extern "C" {
 #define REPRO_SANDBOX_MAX_ENV 256
 #define REPRO_SANDBOX_MAX_ARGS 4096
 
+/** umask set by repro_sandbox_options_init(). */
+#define REPRO_SANDBOX_DEFAULT_UMASK 0022u
+
+/** Largest uid or gid that the caller can be mapped to. */
+#define REPRO_SANDBOX_MAX_ID 65534u
+
+/** Largest CPU count that a step can be restricted to. */
+#define REPRO_SANDBOX_MAX_CPUS 1024u
+
 /** Maximum size of the log tail kept in repro_sandbox_result, and its line count. */
 #define REPRO_SANDBOX_TAIL_MAX 4096
 #define REPRO_SANDBOX_TAIL_LINES 20
@@ -66,6 +77,25 @@ typedef struct repro_sandbox_options {
 	const char *hostname;
 	/** 1-based number of the step in its recipe, used in messages; 0 omits it. */
 	unsigned step_number;
+	/** Domain name inside the sandbox, with the characters of a hostname, or
+	 *  NULL for "(none)", the kernel's default. Hermetic mode only. */
+	const char *domainname;
+	/** HOME inside the sandbox: an absolute path of one or two components,
+	 *  such as "/home/builder", where an empty tmpfs is mounted. It may not
+	 *  be /build, /tmp, /dev, /proc or a system directory. NULL means
+	 *  REPRO_SANDBOX_HOME. Hermetic mode only. */
+	const char *home;
+	/** The step's umask, at most 0777. */
+	unsigned umask_mode;
+	/** uid and gid that the caller is mapped to inside the sandbox, at most
+	 *  REPRO_SANDBOX_MAX_ID. Any other than 0 runs the step without
+	 *  capabilities; the build tree stays writable because its files
+	 *  belong to the mapped ids. Hermetic mode only. */
+	unsigned uid;
+	unsigned gid;
+	/** Runs the step on the first @c cpu_count CPUs that the caller may use;
+	 *  0 keeps them all. At most REPRO_SANDBOX_MAX_CPUS. */
+	unsigned cpu_count;
 } repro_sandbox_options;
 
 /** Outcome of one step, filled by repro_sandbox_run() on every path that
@@ -90,9 +120,11 @@ typedef struct repro_sandbox_result {
 
 /**
  * Sets @p options to the defaults: hermetic, hostname
- * REPRO_SANDBOX_DEFAULT_HOSTNAME, timeout REPRO_SANDBOX_DEFAULT_TIMEOUT,
- * SOURCE_DATE_EPOCH 0, no recipe variables, no log file, step number 0.
- * The caller still sets build_tree.
+ * REPRO_SANDBOX_DEFAULT_HOSTNAME, domain name "(none)", HOME
+ * REPRO_SANDBOX_HOME, umask REPRO_SANDBOX_DEFAULT_UMASK, uid and gid 0,
+ * every CPU, timeout REPRO_SANDBOX_DEFAULT_TIMEOUT, SOURCE_DATE_EPOCH 0,
+ * no recipe variables, no log file, step number 0. The caller still sets
+ * build_tree.
  */
 void repro_sandbox_options_init(repro_sandbox_options *options);
 

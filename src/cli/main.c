@@ -15,6 +15,7 @@ extern const repro_command repro_command_verify;
 extern const repro_command repro_command_diff;
 extern const repro_command repro_command_push;
 extern const repro_command repro_command_registry;
+extern const repro_command repro_command_vary;
 
 /* One line per command, in the order of the help text; the list ends with NULL. */
 static const repro_command *const commands[] = {
@@ -25,6 +26,7 @@ static const repro_command *const commands[] = {
 	&repro_command_diff,
 	&repro_command_push,
 	&repro_command_registry,
+	&repro_command_vary,
 	NULL,
 };
 

@@ -5,11 +5,14 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <reprocheck/repo.h>
 
+#include "fileutil_internal.h"
 #include "repo_internal.h"
 
 /* Object ids that fixtures/scripts/make-test-repo.sh gives with its fixed
@@ -429,6 +432,69 @@ static void test_checkout_release(void)
 		check_release_tree(build);
 		repro_test_cleanup_dir(dir);
 	}
+}
+
+/* Writes the names in @p path, in readdir order without "." and "..",
+ * into @p out as one line separated by spaces. */
+static void list_in_readdir_order(const char *path, char *out, size_t size)
+{
+	DIR *directory = opendir(path);
+	struct dirent *entry;
+	size_t used = 0;
+
+	out[0] = '\0';
+	while (directory != NULL && (entry = readdir(directory)) != NULL) {
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		used += (size_t)snprintf(out + used, size - used, "%s%s", used ? " " : "", entry->d_name);
+		if (used >= size)
+			break;
+	}
+	if (directory != NULL)
+		closedir(directory);
+}
+
+static void test_checkout_reverse_order(void)
+{
+	static const char tmpfs_dir[] = "/dev/shm";
+	static const char oldest_first[] =
+		".gitmodules README.md build.sh link.md outside-link src vendor";
+	static const char newest_first[] =
+		"vendor src outside-link link.md build.sh README.md .gitmodules";
+	repro_repo_checkout_options options = {.reverse_order = 1};
+	repro_repo *repo = shared_super(LOCATION_IN_PLACE);
+	char forward[PATH_MAX], reverse[PATH_MAX], parent[PATH_MAX];
+	char forward_names[1024], reverse_names[1024];
+	repro_repo_revision revision;
+	repro_error err;
+	struct statfs info;
+
+	/* ext4 lists entries by name hash, tmpfs by creation order. */
+	if (statfs(tmpfs_dir, &info) != 0 || info.f_type != TMPFS_MAGIC) {
+		fprintf(stderr, "skipping: %s is not a tmpfs\n", tmpfs_dir);
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%s/reprocheck-test-repo-XXXXXX", tmpfs_dir);
+	CU_ASSERT_FATAL(mkdtemp(parent) != NULL);
+	snprintf(forward, sizeof(forward), "%s/forward", parent);
+	snprintf(reverse, sizeof(reverse), "%s/reverse", parent);
+	repro_error_clear(&err);
+	ASSERT_OK(repro_repo_resolve_tag(repo, "v1.0.0", &revision, &err), &err);
+	ASSERT_OK(repro_repo_checkout_with_options(repo, &revision, forward, NULL, &err), &err);
+	ASSERT_OK(repro_repo_checkout_with_options(repo, &revision, reverse, &options, &err), &err);
+
+	/* The same files, listed in opposite orders. */
+	check_release_tree(reverse);
+	list_in_readdir_order(forward, forward_names, sizeof(forward_names));
+	list_in_readdir_order(reverse, reverse_names, sizeof(reverse_names));
+	/* Some kernels list tmpfs newest first, others oldest first. */
+	if (strcmp(forward_names, oldest_first) == 0) {
+		ASSERT_STR_EQ(reverse_names, newest_first);
+	} else {
+		ASSERT_STR_EQ(forward_names, newest_first);
+		ASSERT_STR_EQ(reverse_names, oldest_first);
+	}
+	repro_remove_tree(parent, NULL);
 }
 
 static void test_checkout_into_empty_directory(void)
@@ -881,6 +947,7 @@ int main(void)
 		{"open errors", test_open_errors},
 		{"checkout release", test_checkout_release},
 		{"checkout into empty directory", test_checkout_into_empty_directory},
+		{"checkout reverse order", test_checkout_reverse_order},
 		{"checkout rejects directory", test_checkout_rejects_directory},
 		{"checkout failure is undone", test_checkout_failure_is_undone},
 		{"checkout missing object", test_checkout_missing_object},

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,6 +209,12 @@ static void test_options_defaults(void)
 	ASSERT_INT_EQ(options.hermetic, 1);
 	ASSERT_INT_EQ(options.timeout_seconds, 3600);
 	ASSERT_STR_EQ(options.hostname, "reprocheck");
+	CU_ASSERT_PTR_NULL(options.domainname);
+	CU_ASSERT_PTR_NULL(options.home);
+	ASSERT_INT_EQ(options.umask_mode, 022);
+	ASSERT_INT_EQ(options.uid, 0);
+	ASSERT_INT_EQ(options.gid, 0);
+	ASSERT_INT_EQ(options.cpu_count, 0);
 	CU_ASSERT_PTR_NULL(options.build_tree);
 	CU_ASSERT_PTR_NULL(options.log_path);
 	CU_ASSERT_PTR_NULL(options.env);
@@ -749,6 +757,212 @@ static void test_duplicate_env(void)
 	fixture_close(&f);
 }
 
+/* Runs @p script hermetically with @p setup applied to the options. */
+static void check_varied(void (*setup)(repro_sandbox_options *), const char *script,
+                         const char *expected)
+{
+	const char *argv[] = {"sh", "-c", script, NULL};
+	fixture f;
+
+	fixture_open(&f, 1);
+	setup(&f.options);
+	ASSERT_OK(fixture_run(&f, argv), &f.err);
+	ASSERT_STR_EQ(f.output, expected);
+	fixture_close(&f);
+}
+
+static void set_umask(repro_sandbox_options *options)
+{
+	options->umask_mode = 02;
+}
+
+static void set_ids(repro_sandbox_options *options)
+{
+	options->uid = 1000;
+	options->gid = 1000;
+}
+
+static void set_names(repro_sandbox_options *options)
+{
+	options->hostname = "reprocheck-vary";
+	options->domainname = "vary.example";
+}
+
+static void set_home(repro_sandbox_options *options)
+{
+	options->home = "/home/builder";
+}
+
+static void set_one_cpu(repro_sandbox_options *options)
+{
+	options->cpu_count = 1;
+}
+
+static void test_umask_option(void)
+{
+	check_varied(set_umask, "umask; touch made; stat -c %a made", "0002\n664\n");
+}
+
+static void test_uid_option(void)
+{
+	/* The build tree and HOME belong to the mapped ids, so both stay writable. */
+	check_varied(set_ids, "id -u; id -g; stat -c '%u %g' /build; touch /build/out && echo tree ok; "
+	             "touch \"$HOME/x\" && echo home ok; cat /proc/self/status | grep '^CapEff'",
+	             "1000\n1000\n1000 1000\ntree ok\nhome ok\nCapEff:\t0000000000000000\n");
+}
+
+static void test_names_option(void)
+{
+	check_varied(set_names, "hostname; cat /proc/sys/kernel/domainname /etc/hostname",
+	             "reprocheck-vary\nvary.example\nreprocheck-vary\n");
+}
+
+static void test_home_option(void)
+{
+	check_varied(set_home, "echo \"$HOME\"; ls -A \"$HOME\"; stat -c %a \"$HOME\"; "
+	             "test -e /root && echo root || echo no-root",
+	             "/home/builder\n700\nno-root\n");
+}
+
+static void test_cpu_option(void)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	char expected[32];
+	fixture f;
+	const char *argv[] = {"nproc", NULL};
+
+	check_varied(set_one_cpu, "nproc", "1\n");
+	/* The default keeps every CPU the caller may use. */
+	fixture_open(&f, 1);
+	ASSERT_OK(fixture_run(&f, argv), &f.err);
+	snprintf(expected, sizeof(expected), "%ld\n", online);
+	if (online > 1)
+		ASSERT_STR_EQ(f.output, expected);
+	fixture_close(&f);
+}
+
+static void test_direct_umask_cpus(void)
+{
+	const char *argv[] = {"sh", "-c", "umask; nproc", NULL};
+	fixture f;
+
+	fixture_open(&f, 0);
+	f.options.umask_mode = 077;
+	f.options.cpu_count = 1;
+	ASSERT_OK(fixture_run(&f, argv), &f.err);
+	ASSERT_STR_EQ(f.output, "0077\n1\n");
+	fixture_close(&f);
+}
+
+static void test_faketime_preload(void)
+{
+	static const char library[] = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+	static const char *const env[] = {
+		"LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "FAKETIME=+3d",
+	};
+	const char *argv[] = {"sh", "-c", "date -u +%s", NULL};
+	long long shown, now;
+	fixture f;
+
+	if (access(library, R_OK) != 0) {
+		fprintf(stderr, "skipping: '%s' is missing (install libfaketime)\n", library);
+		return;
+	}
+	fixture_open(&f, 1);
+	f.options.env = env;
+	f.options.env_count = 2;
+	now = (long long)time(NULL);
+	ASSERT_OK(fixture_run(&f, argv), &f.err);
+	CU_ASSERT_FATAL(f.output != NULL);
+	shown = strtoll(f.output, NULL, 10);
+	/* Three days ahead, allowing a few seconds for the step to run. */
+	CU_ASSERT(shown - now >= 3 * 86400 - 5 && shown - now <= 3 * 86400 + 60);
+	fixture_close(&f);
+}
+
+/* Runs `ls -f` in a build tree on /dev/shm whose files were created in the
+ * order of @p names, and stores the listing in @p out. */
+static void list_tmpfs_tree(const char *names, char *out, size_t size)
+{
+	const char *argv[] = {"sh", "-c", "ls -f | grep -v '^\\.'", NULL};
+	char tree[] = "/dev/shm/reprocheck-test-order-XXXXXX";
+	char path[64];
+	fixture f;
+
+	CU_ASSERT_FATAL(mkdtemp(tree) != NULL);
+	for (const char *name = names; *name != '\0'; name++) {
+		snprintf(path, sizeof(path), "%s/%c", tree, *name);
+		repro_test_write_file(path, "", 0);
+	}
+	fixture_open(&f, 1);
+	f.options.build_tree = tree;
+	ASSERT_OK(fixture_run(&f, argv), &f.err);
+	snprintf(out, size, "%s", f.output ? f.output : "");
+	fixture_close(&f);
+	repro_remove_tree(tree, NULL);
+}
+
+static void test_listing_order_kept(void)
+{
+	struct statfs info;
+	char forward[64], reverse[64];
+
+	/* The file-order variation relies on tmpfs listing by creation order
+	 * through the bind mount at /build. */
+	if (statfs("/dev/shm", &info) != 0 || info.f_type != TMPFS_MAGIC) {
+		fprintf(stderr, "skipping: /dev/shm is not a tmpfs\n");
+		return;
+	}
+	list_tmpfs_tree("abcd", forward, sizeof(forward));
+	list_tmpfs_tree("dcba", reverse, sizeof(reverse));
+	if (strcmp(forward, "a\nb\nc\nd\n") == 0) {
+		ASSERT_STR_EQ(reverse, "d\nc\nb\na\n");
+	} else {
+		ASSERT_STR_EQ(forward, "d\nc\nb\na\n");
+		ASSERT_STR_EQ(reverse, "a\nb\nc\nd\n");
+	}
+}
+
+static void test_invalid_identity(void)
+{
+	static const struct {
+		const char *home;
+		const char *domainname;
+		unsigned umask_mode, uid, cpus;
+		const char *message;
+	} cases[] = {
+		{"relative", NULL, 022, 0, 0,
+		 "invalid sandbox HOME 'relative': expected an absolute path of at most 64 bytes"},
+		{"/tmp/home", NULL, 022, 0, 0,
+		 "invalid sandbox HOME '/tmp/home': /tmp is used by the sandbox itself"},
+		{"/home/../etc", NULL, 022, 0, 0,
+		 "invalid sandbox HOME '/home/../etc': empty, '.' or '..' component"},
+		{"/a/b/c", NULL, 022, 0, 0,
+		 "invalid sandbox HOME '/a/b/c': expected one or two path components"},
+		{NULL, "bad name", 022, 0, 0,
+		 "invalid sandbox domain name 'bad name': expected 1 to 64 letters, digits, '-' and '.'"},
+		{NULL, NULL, 01000, 0, 0, "invalid umask 1000: expected at most 0777"},
+		{NULL, NULL, 022, 65535, 0,
+		 "invalid sandbox uid 65535 or gid 0: expected at most 65534"},
+		{NULL, NULL, 022, 0, 2000, "invalid CPU count 2000: expected at most 1024"},
+	};
+	const char *argv[] = {"true", NULL};
+
+	for (size_t i = 0; i < REPRO_ARRAY_SIZE(cases); i++) {
+		fixture f;
+
+		fixture_open(&f, 1);
+		f.options.home = cases[i].home;
+		f.options.domainname = cases[i].domainname;
+		f.options.umask_mode = cases[i].umask_mode;
+		f.options.uid = cases[i].uid;
+		f.options.cpu_count = cases[i].cpus;
+		ASSERT_CODE(fixture_run(&f, argv), REPRO_EUSAGE, &f.err);
+		ASSERT_STR_EQ(f.err.message, cases[i].message);
+		fixture_close(&f);
+	}
+}
+
 static void test_missing_build_tree(void)
 {
 	const char *argv[] = {"true", NULL};
@@ -801,6 +1015,15 @@ int main(void)
 		{"invalid options", test_invalid_options},
 		{"duplicate env", test_duplicate_env},
 		{"missing build tree", test_missing_build_tree},
+		{"umask option", test_umask_option},
+		{"uid option", test_uid_option},
+		{"names option", test_names_option},
+		{"home option", test_home_option},
+		{"cpu option", test_cpu_option},
+		{"direct umask cpus", test_direct_umask_cpus},
+		{"faketime preload", test_faketime_preload},
+		{"listing order kept", test_listing_order_kept},
+		{"invalid identity", test_invalid_identity},
 	};
 
 	return repro_test_main("sandbox", cases, REPRO_ARRAY_SIZE(cases));
