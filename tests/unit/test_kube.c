@@ -1,7 +1,9 @@
 /*
  * The kube module: kubeconfig parsing and selection, exec credential
  * plugins (small shell scripts written by the tests), in-cluster settings,
- * pod documents, imageID forms and container verdicts.
+ * pod documents, imageID forms and container verdicts. The API client is
+ * tested end to end in tests/integration/test_cluster.sh against a
+ * loopback HTTPS stand-in for the API server.
  */
 #include "harness.h"
 
@@ -1068,6 +1070,19 @@ static void test_names(void)
 	ASSERT_STR_EQ(repro_kube_container_kind_name(REPRO_KUBE_EPHEMERAL), "ephemeral");
 }
 
+static void test_list_needs_resolved_settings(void)
+{
+	repro_kube_settings settings;
+	repro_kube_pod_list list;
+	repro_error err;
+
+	repro_kube_settings_init(&settings);
+	repro_kube_pod_list_init(&list);
+	ASSERT_CODE(repro_kube_list_pods(&settings, NULL, &list, &err), REPRO_EUSAGE, &err);
+	ASSERT_STR_EQ(err.message, "listing pods needs resolved settings with a server");
+	ASSERT_INT_EQ(list.pod_count, 0);
+}
+
 int main(void)
 {
 	static const repro_test_case cases[] = {
@@ -1088,6 +1103,7 @@ int main(void)
 		{"image id forms", test_image_id_forms},
 		{"check containers", test_check_containers},
 		{"status and kind names", test_names},
+		{"list needs resolved settings", test_list_needs_resolved_settings},
 	};
 	return repro_test_main("kube", cases, REPRO_ARRAY_SIZE(cases));
 }
