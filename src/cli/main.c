@@ -12,6 +12,7 @@ extern const repro_command repro_command_digest;
 extern const repro_command repro_command_validate;
 extern const repro_command repro_command_build;
 extern const repro_command repro_command_verify;
+extern const repro_command repro_command_cluster;
 
 /* One line per command, in the order of the help text; the list ends with NULL. */
 static const repro_command *const commands[] = {
@@ -19,6 +20,7 @@ static const repro_command *const commands[] = {
 	&repro_command_validate,
 	&repro_command_build,
 	&repro_command_verify,
+	&repro_command_cluster,
 	NULL,
 };
 
