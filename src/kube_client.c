@@ -209,6 +209,20 @@ static int http_error(const list_state *state, repro_error *err)
 	                       server, status, message[0] ? ": " : "", message);
 }
 
+/* A server that requires a client certificate often just closes the
+ * connection when none is sent, which libcurl reports as a send or
+ * receive failure; say so when the settings hold no certificate. */
+static const char *closed_hint(const list_state *state, CURLcode code)
+{
+	bool closed = code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR ||
+	              code == CURLE_SSL_CONNECT_ERROR || code == CURLE_GOT_NOTHING;
+
+	if (!closed || state->settings->client_cert.data != NULL)
+		return "";
+	return " (the server closed the connection; if it requires a client certificate, "
+	       "set client-certificate and client-key for the user)";
+}
+
 static int request_page(list_state *state, const char *url, repro_error *err)
 {
 	CURLcode code;
@@ -227,9 +241,10 @@ static int request_page(list_state *state, const char *url, repro_error *err)
 		return repro_error_set(err, REPRO_ETIMEOUT, "listing pods from '%s' timed out: %s",
 		                       state->settings->server, state->error_buffer);
 	if (code != CURLE_OK)
-		return repro_error_set(err, REPRO_ENETWORK, "connecting to API server '%s' failed: %s",
+		return repro_error_set(err, REPRO_ENETWORK, "connecting to API server '%s' failed: %s%s",
 		                       state->settings->server,
-		                       state->error_buffer[0] ? state->error_buffer : curl_easy_strerror(code));
+		                       state->error_buffer[0] ? state->error_buffer : curl_easy_strerror(code),
+		                       closed_hint(state, code));
 	curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &state->http_status);
 	return REPRO_OK;
 }
