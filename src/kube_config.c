@@ -39,43 +39,55 @@ static int check_named_list(json_t *root, const char *list_key, const char *body
                             const char *name, repro_error *err)
 {
 	json_t *list = json_object_get(root, list_key);
+	json_t *seen, *entry;
 	size_t index;
-	json_t *entry;
+	int result = REPRO_OK;
 
 	if (list == NULL || json_is_null(list))
 		return REPRO_OK;
 	if (!json_is_array(list))
 		return repro_error_set(err, REPRO_EFORMAT, "kubeconfig '%s': '%s' must be a sequence, found %s",
 		                       name, list_key, repro_json_type_name(list));
+	/* Maps each name to the index of its entry, to find repeats in one pass. */
+	seen = json_object();
+	if (seen == NULL)
+		return repro_error_set(err, REPRO_ENOMEM, "reading kubeconfig '%s': out of memory", name);
 	json_array_foreach(list, index, entry) {
 		char path[REPRO_JSON_PATH_MAX];
 		const char *entry_name;
-		json_t *body;
-		int result;
+		json_t *body, *earlier;
 
 		repro_json_path_index(path, list_key, index);
-		if (!json_is_object(entry))
-			return repro_error_set(err, REPRO_EFORMAT, "kubeconfig '%s': '%s' must be a mapping, found %s",
-			                       name, path, repro_json_type_name(entry));
+		if (!json_is_object(entry)) {
+			result = repro_error_set(err, REPRO_EFORMAT, "kubeconfig '%s': '%s' must be a mapping, found %s",
+			                         name, path, repro_json_type_name(entry));
+			break;
+		}
 		result = repro_json_get_string(entry, "name", path, true, &entry_name, err);
 		if (result == REPRO_OK && entry_name[0] == '\0')
 			result = repro_error_set(err, REPRO_EFORMAT, "'%s.name' is empty", path);
 		body = json_object_get(entry, body_key);
 		if (result == REPRO_OK && body != NULL && !json_is_null(body))
 			result = repro_json_get_object(entry, body_key, path, false, &body, err);
-		if (result != REPRO_OK)
-			return repro_error_prefix(err, "kubeconfig '%s'", name);
+		if (result != REPRO_OK) {
+			repro_error_prefix(err, "kubeconfig '%s'", name);
+			break;
+		}
 
-		for (size_t earlier = 0; earlier < index; earlier++) {
-			const char *other = json_string_value(json_object_get(json_array_get(list, earlier), "name"));
-
-			if (strcmp(other, entry_name) == 0)
-				return repro_error_set(err, REPRO_EFORMAT,
-					"kubeconfig '%s': '%s' repeats the name '%s' of %s[%zu]", name, path,
-					entry_name, list_key, earlier);
+		earlier = json_object_get(seen, entry_name);
+		if (earlier != NULL) {
+			result = repro_error_set(err, REPRO_EFORMAT,
+				"kubeconfig '%s': '%s' repeats the name '%s' of %s[%lld]", name, path,
+				entry_name, list_key, (long long)json_integer_value(earlier));
+			break;
+		}
+		if (json_object_set_new(seen, entry_name, json_integer((json_int_t)index)) != 0) {
+			result = repro_error_set(err, REPRO_ENOMEM, "reading kubeconfig '%s': out of memory", name);
+			break;
 		}
 	}
-	return REPRO_OK;
+	json_decref(seen);
+	return result;
 }
 
 static int check_structure(json_t *root, const char *name, repro_error *err)
