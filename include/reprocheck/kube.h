@@ -224,7 +224,7 @@ void repro_kube_pod_list_dispose(repro_kube_pod_list *list);
  * initContainerStatuses or ephemeralContainerStatuses. An item of another kind,
  * a name with control characters, or a missing required key is
  * REPRO_EFORMAT naming @p name and the key path. On failure @p list keeps
- * the pods it had before the call.
+ * the pods it had before the call; either way the caller disposes it.
  */
 int repro_kube_pods_parse(repro_kube_pod_list *list, const void *bytes, size_t size,
                           const char *name, repro_error *err);

@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (repro_kube_pods_parse(&pods, data, size, "input", &err) != REPRO_OK) {
 		if (pods.pod_count != 0 || err.message[0] == '\0')
 			abort();
+		/* A failed parse may leave capacity that the caller still disposes. */
+		repro_kube_pod_list_dispose(&pods);
 		return 0;
 	}
 	for (size_t i = 0; i < pods.pod_count; i++) {
