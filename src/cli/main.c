@@ -16,6 +16,7 @@ extern const repro_command repro_command_diff;
 extern const repro_command repro_command_push;
 extern const repro_command repro_command_registry;
 extern const repro_command repro_command_vary;
+extern const repro_command repro_command_cluster;
 
 /* One line per command, in the order of the help text; the list ends with NULL. */
 static const repro_command *const commands[] = {
@@ -27,6 +28,7 @@ static const repro_command *const commands[] = {
 	&repro_command_push,
 	&repro_command_registry,
 	&repro_command_vary,
+	&repro_command_cluster,
 	NULL,
 };
 
