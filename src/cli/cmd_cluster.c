@@ -424,7 +424,12 @@ static int run_cluster(const repro_cli *cli, int argc, char **argv)
 		goto done;
 	}
 
-	status = report.counts[REPRO_KUBE_UNLISTED] + report.counts[REPRO_KUBE_MISMATCH] > 0 ? 1 : 0;
+	/* A definite finding decides; otherwise a container that could not be
+	 * checked leaves no verdict, because it must never count as a match. */
+	if (report.counts[REPRO_KUBE_UNLISTED] + report.counts[REPRO_KUBE_MISMATCH] > 0)
+		status = 1;
+	else
+		status = report.counts[REPRO_KUBE_ERROR] > 0 ? 2 : 0;
 	if (arguments.json)
 		print_json(&arguments, &report, status, NULL);
 	else
@@ -433,7 +438,8 @@ static int run_cluster(const repro_cli *cli, int argc, char **argv)
 		repro_cli_log(cli, 0, "warning: no pods found in %s", report.source);
 	if (report.counts[REPRO_KUBE_ERROR] > 0)
 		repro_cli_log(cli, 0, "warning: %zu containers could not be checked, most often because their pods "
-		              "are pending; they do not change the exit status", report.counts[REPRO_KUBE_ERROR]);
+		              "are pending: they have no verdict, so the run cannot pass until they report an "
+		              "imageID", report.counts[REPRO_KUBE_ERROR]);
 
 done:
 	free(report.rows);

@@ -313,6 +313,14 @@ expect_stdout_contains "shop       web-7d9f8   debugger-x7k  ephemeral  busybox:
 expect_stdout_contains "6 containers: 3 identical, 2 unlisted, 0 mismatch, 1 error"
 expect_stderr_line "warning: 1 containers could not be checked"
 
+# A pending container has no imageID, so it has no verdict: with no finding
+# elsewhere the run is an error, never a pass.
+run_cli cluster --digests "$digests" --kubeconfig "$kubeconfig" --selector app=cron --json
+expect_status 2
+expect_eq "$(json_value 'd["status"]')" error "pending: top-level status"
+expect_eq "$(counts)" "containers=1 identical=0 unlisted=0 mismatch=0 error=1" "pending: counts"
+expect_stderr_line "1 containers could not be checked"
+
 run_cli cluster --digests "$digests" --kubeconfig "$kubeconfig" --selector app=web --json
 expect_status 1
 expect_eq "$(counts)" "containers=5 identical=3 unlisted=2 mismatch=0 error=0" "selector: counts"
