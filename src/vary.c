@@ -6,6 +6,9 @@
  */
 #include <reprocheck/vary.h>
 
+#include <reprocheck/diff.h>
+#include <reprocheck/source.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +103,62 @@ static int build_once(vary_run *run, const char *label, unsigned kinds, repro_bu
 	return repro_error_prefix(err, "the build with variation '%s'", label);
 }
 
+/* Opens the layout of @p image, built at @p revision, as a diff side. */
+static int open_built(const repro_build_result *build, const repro_built_image *image,
+                      repro_source **source, repro_resolved_image **images, size_t *count,
+                      repro_error *err)
+{
+	char *spec = NULL;
+	int result;
+
+	if (asprintf(&spec, "oci:%s:%s", image->layout_path, build->revision.is_tag ?
+	             build->revision.tag : build->revision.commit_id) < 0)
+		return repro_error_set(err, REPRO_ENOMEM, "opening a build failed: out of memory");
+	result = repro_source_open(source, spec, err);
+	if (result == REPRO_OK)
+		result = repro_source_resolve(*source, NULL, images, count, err);
+	free(spec);
+	return result;
+}
+
+/* Diffs the first image that @p other changed against @p base, while both
+ * layouts still exist. A diff that cannot be made leaves @p note set; it
+ * never fails the vary run, whose verdict stands on the digests. */
+static void diff_first_change(const repro_build_result *base, const repro_build_result *other,
+                              struct repro_diff_result **out, char image_name[128],
+                              char note[256])
+{
+	for (size_t i = 0; i < base->image_count; i++) {
+		const repro_built_image *before = &base->images[i];
+		const repro_built_image *after = repro_vary_find_image(other, before->name);
+		repro_source *sources[2] = {NULL, NULL};
+		repro_resolved_image *images[2] = {NULL, NULL};
+		size_t counts[2] = {0, 0};
+		repro_diff_options options;
+		repro_error err;
+
+		if (after == NULL || repro_digest_equal(&before->manifest, &after->manifest))
+			continue;
+		snprintf(image_name, 128, "%s", before->name);
+		repro_error_clear(&err);
+		repro_diff_options_init(&options);
+		if (before->layout_path == NULL || after->layout_path == NULL)
+			repro_error_set(&err, REPRO_ENOTFOUND, "the builds were not kept");
+		else if (open_built(base, before, &sources[0], &images[0], &counts[0], &err) ==
+		         REPRO_OK &&
+		         open_built(other, after, &sources[1], &images[1], &counts[1], &err) == REPRO_OK)
+			repro_diff_run(&(repro_diff_side){sources[0], &images[0][0]},
+			               &(repro_diff_side){sources[1], &images[1][0]}, &options, out, &err);
+		if (*out == NULL)
+			snprintf(note, 256, "%s", err.message);
+		for (int side = 0; side < 2; side++) {
+			repro_resolved_images_free(images[side], counts[side]);
+			repro_source_free(sources[side]);
+		}
+		return;
+	}
+}
+
 /* Decides which kinds apply. A kind the caller named that cannot apply is
  * an error; one chosen by default is skipped. */
 static int choose_kinds(vary_run *run, repro_vary_result *out, repro_error *err)
@@ -167,6 +226,9 @@ static int blame_each(vary_run *run, repro_vary_result *out, repro_error *err)
 		}
 		outcome->status = repro_vary_builds_identical(&out->base, build) ?
 		                  REPRO_VARY_STATUS_IDENTICAL : REPRO_VARY_STATUS_MISMATCH;
+		if (outcome->status == REPRO_VARY_STATUS_MISMATCH)
+			diff_first_change(&out->base, build, &outcome->diff, outcome->diff_image,
+			                  outcome->diff_note);
 	}
 	return REPRO_OK;
 }
@@ -191,8 +253,12 @@ static int compare_variations(vary_run *run, repro_vary_result *out, repro_error
 		return result;
 	out->control_identical = repro_vary_builds_identical(&out->base, &out->control);
 	if (!out->control_identical) {
+		char note[256] = "";
+
 		set_applied_status(out, REPRO_VARY_STATUS_UNKNOWN,
 		                   "the build does not repeat even with nothing changed");
+		diff_first_change(&out->base, &out->control, &out->control_diff,
+		                  out->control_diff_image, note);
 		return REPRO_OK;
 	}
 	return blame_each(run, out, err);
@@ -241,6 +307,9 @@ void repro_vary_result_dispose(repro_vary_result *result)
 {
 	if (result == NULL)
 		return;
+	repro_diff_result_free(result->control_diff);
+	for (unsigned kind = 0; kind < REPRO_VARY_COUNT; kind++)
+		repro_diff_result_free(result->outcomes[kind].diff);
 	repro_build_result_dispose(&result->base);
 	repro_build_result_dispose(&result->varied);
 	repro_build_result_dispose(&result->control);

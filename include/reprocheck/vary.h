@@ -101,6 +101,11 @@ typedef struct repro_vary_outcome {
 	/** The build with this variation alone, when one ran on its own. */
 	repro_build_result build;
 	int built_alone;
+	/** For a kind that changes an image: the diff of the first changed
+	 *  image, base build against this kind's build, or NULL. */
+	struct repro_diff_result *diff;
+	char diff_image[128];   /**< the image @c diff compares; empty without one */
+	char diff_note[256];    /**< why there is no diff although the image changed */
 } repro_vary_outcome;
 
 /** The outcome of repro_vary_run(), owned by the caller; see repro_vary_result_dispose(). */
@@ -114,6 +119,9 @@ typedef struct repro_vary_result {
 	repro_build_result control;
 	int control_ran;
 	int control_identical;
+	/** When the control build differs from the base: their diff, or NULL. */
+	struct repro_diff_result *control_diff;
+	char control_diff_image[128];
 	repro_vary_outcome outcomes[REPRO_VARY_COUNT];
 	char *keep_dir;              /**< the absolute kept directory, or NULL */
 } repro_vary_result;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <reprocheck/sandbox.h>
+#include <reprocheck/diff.h>
 #include <reprocheck/vary.h>
 
 #include "image_options.h"
@@ -153,6 +154,15 @@ static json_t *variations_json(const repro_vary_result *result, json_t *responsi
 			json_object_set_new(entry, "reason", json_string(outcome->reason));
 		if (build != NULL)
 			json_object_set_new(entry, "images", compared_images_json(&result->base, build));
+		if (outcome->diff != NULL) {
+			json_t *diff = NULL;
+			repro_error err;
+
+			if (repro_diff_to_json(outcome->diff, &diff, &err) == REPRO_OK) {
+				json_object_set_new(entry, "diffImage", json_string(outcome->diff_image));
+				json_object_set_new(entry, "diff", diff);
+			}
+		}
 		if (outcome->status == REPRO_VARY_STATUS_MISMATCH)
 			json_array_append_new(responsible,
 			                      json_string(repro_vary_name((repro_vary_kind)kind)));
@@ -236,6 +246,36 @@ static void print_differences(const char *label, const repro_build_result *base,
 	}
 }
 
+#define VARY_DIFF_LINES 20
+
+/* Prints the file-level diff of one variation under its digest lines. */
+static void print_diff(const char *image, const struct repro_diff_result *diff, const char *note)
+{
+	char *text = NULL;
+	repro_error err;
+	size_t shown = 0;
+
+	if (diff == NULL) {
+		if (note != NULL && note[0] != '\0')
+			printf("  no file-level diff of '%s': %s\n", image, note);
+		return;
+	}
+	if (repro_diff_format_text(diff, &text, &err) != REPRO_OK)
+		return;
+	printf("  what differs in '%s' (base as A, varied as B):\n", image);
+	for (const char *line = text; *line != '\0' && shown <= VARY_DIFF_LINES; shown++) {
+		const char *end = strchr(line, '\n');
+		size_t length = end ? (size_t)(end - line) : strlen(line);
+
+		if (shown == VARY_DIFF_LINES)
+			printf("    ... more; keep the builds with --keep DIR and run 'reprocheck diff'\n");
+		else
+			printf("    %.*s\n", (int)length, line);
+		line += length + (end ? 1 : 0);
+	}
+	free(text);
+}
+
 static void print_text_result(const repro_vary_result *result)
 {
 	char responsible[256] = "";
@@ -259,11 +299,16 @@ static void print_text_result(const repro_vary_result *result)
 	for (unsigned kind = 0; kind < REPRO_VARY_COUNT; kind++) {
 		const repro_build_result *build = repro_vary_outcome_build(result, (repro_vary_kind)kind);
 
-		if (build != NULL && result->outcomes[kind].status == REPRO_VARY_STATUS_MISMATCH)
+		if (build != NULL && result->outcomes[kind].status == REPRO_VARY_STATUS_MISMATCH) {
 			print_differences(repro_vary_name((repro_vary_kind)kind), &result->base, build);
+			print_diff(result->outcomes[kind].diff_image, result->outcomes[kind].diff,
+			           result->outcomes[kind].diff_note);
+		}
 	}
-	if (result->control_ran && !result->control_identical)
+	if (result->control_ran && !result->control_identical) {
 		print_differences("control", &result->base, &result->control);
+		print_diff(result->control_diff_image, result->control_diff, NULL);
+	}
 	else if (!result->varied_identical && responsible[0] == '\0')
 		print_differences("all variations", &result->base, &result->varied);
 

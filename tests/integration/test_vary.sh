@@ -115,6 +115,15 @@ expect_eq "$(json_get variations 1 status <<<"$document")" "identical" "umask st
 expect_eq "$(json_get variations 1 images 0 varied manifest <<<"$document")" "$built" \
   "the umask build repeats"
 expect_eq "$(json_get variations 1 changed <<<"$document")" "False" "umask unchanged"
+expect_eq "$(json_get variations 0 diffImage <<<"$document")" "app" "hostname diff image"
+expect_eq "$(json_get variations 0 diff differences 0 path <<<"$document")" "leak.txt" \
+  "hostname diff: the file that differs"
+expect_eq "$(json_get variations 0 diff differences 0 a <<<"$document")" "18" \
+  "hostname diff: the base file's size"
+expect_eq "$(json_get variations 0 diff differences 0 b <<<"$document")" "29" \
+  "hostname diff: the varied file's size"
+expect_eq "$(json_get variations 1 diff <<<"$document" 2>/dev/null || echo absent)" "absent" \
+  "umask has no diff"
 
 # The text report names the variation and prints both digests.
 run_cli vary --repo "$repo" --tag hostname --vary hostname,umask
@@ -123,6 +132,8 @@ expect_stdout_contains "hostname    mismatch   hostname reprocheck-vary, domain 
 expect_stdout_contains "umask       identical  umask 0002"
 expect_stdout_contains "hostname: image 'app' mismatch (base digest above the varied one)"
 expect_stdout_contains "  manifest           $built"
+expect_stdout_contains "  what differs in 'app' (base as A, varied as B):"
+expect_stdout_contains 'hint: line 1 differs ("reprocheck" and "reprocheck-vary")'
 expect_stdout_contains "the images do not repeat; responsible: hostname"
 
 # --- a recipe that leaks nothing ---------------------------------------------
