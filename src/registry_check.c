@@ -1,23 +1,25 @@
-#include "registry_check.h"
+#include <reprocheck/registry_check.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *check_status_name(check_status status)
+const char *repro_registry_check_status_name(repro_registry_check_status status)
 {
 	static const char *const names[] = {"identical", "missing", "mismatch", "error"};
 
 	return names[status];
 }
 
-void image_check_dispose(image_check *check)
+void repro_registry_image_check_dispose(repro_registry_image_check *check)
 {
 	free(check->platforms);
 	check->platforms = NULL;
 }
 
-static void set_status(check_status *slot, char *reason, size_t size, check_status status,
+static void set_status(repro_registry_check_status *slot, char *reason, size_t size,
+                       repro_registry_check_status status,
                        const char *message)
 {
 	if (status <= *slot)
@@ -26,10 +28,11 @@ static void set_status(check_status *slot, char *reason, size_t size, check_stat
 	snprintf(reason, size, "%s", message);
 }
 
-static void fail_image(image_check *check, const repro_error *err)
+static void fail_image(repro_registry_image_check *check, const repro_error *err)
 {
-	check_status status = err->code == REPRO_ENOTFOUND ? CHECK_MISSING :
-	                      err->code == REPRO_EMISMATCH ? CHECK_MISMATCH : CHECK_ERROR;
+	repro_registry_check_status status = err->code == REPRO_ENOTFOUND ? REPRO_REGISTRY_CHECK_MISSING :
+	                      err->code == REPRO_EMISMATCH ? REPRO_REGISTRY_CHECK_MISMATCH :
+	                      REPRO_REGISTRY_CHECK_ERROR;
 
 	set_status(&check->status, check->reason, sizeof(check->reason), status, err->message);
 }
@@ -49,7 +52,8 @@ static int parse_reference(const repro_digestlist_release *release, const char *
 	return repro_reference_parse(out, with_tag, err);
 }
 
-static void compare_pair(digest_pair *pair, check_status *status, char *reason, size_t size,
+static void compare_pair(repro_registry_digest_pair *pair, repro_registry_check_status *status,
+                         char *reason, size_t size,
                          const char *what)
 {
 	char expected[REPRO_DIGEST_STRING_MAX], actual[REPRO_DIGEST_STRING_MAX], message[512];
@@ -60,11 +64,12 @@ static void compare_pair(digest_pair *pair, check_status *status, char *reason, 
 	repro_digest_format(&pair->expected, expected);
 	repro_digest_format(&pair->actual, actual);
 	snprintf(message, sizeof(message), "%s is %s, the list has %s", what, actual, expected);
-	set_status(status, reason, size, CHECK_MISMATCH, message);
+	set_status(status, reason, size, REPRO_REGISTRY_CHECK_MISMATCH, message);
 }
 
 /* Fetches the platform manifest @p digest and compares it and its config. */
-static void check_manifest(const repro_registry_manifest *fetched, platform_check *platform)
+static void check_manifest(const repro_registry_manifest *fetched,
+                           repro_registry_platform_check *platform)
 {
 	repro_descriptor descriptor;
 	repro_manifest *manifest = NULL;
@@ -79,7 +84,8 @@ static void check_manifest(const repro_registry_manifest *fetched, platform_chec
 	                          (int64_t)fetched->size, &err) != REPRO_OK ||
 	    repro_manifest_parse(&manifest, fetched->bytes, fetched->size, &descriptor, &err) !=
 	    REPRO_OK) {
-		set_status(&platform->status, platform->reason, sizeof(platform->reason), CHECK_ERROR,
+		set_status(&platform->status, platform->reason, sizeof(platform->reason),
+		           REPRO_REGISTRY_CHECK_ERROR,
 		           err.message);
 	} else {
 		platform->config.has_actual = true;
@@ -111,7 +117,7 @@ static const repro_descriptor *find_entry(const repro_index *index, const char *
 }
 
 static void check_index_platform(repro_registry *registry, const repro_reference *reference,
-                                 const repro_index *index, platform_check *platform)
+                                 const repro_index *index, repro_registry_platform_check *platform)
 {
 	const repro_descriptor *entry = find_entry(index, platform->listed->platform);
 	repro_registry_manifest fetched;
@@ -122,15 +128,17 @@ static void check_index_platform(repro_registry *registry, const repro_reference
 	if (entry == NULL) {
 		snprintf(message, sizeof(message), "the index has no %s image",
 		         platform->listed->platform);
-		set_status(&platform->status, platform->reason, sizeof(platform->reason), CHECK_MISSING,
+		set_status(&platform->status, platform->reason, sizeof(platform->reason),
+		           REPRO_REGISTRY_CHECK_MISSING,
 		           message);
 		return;
 	}
 	if (repro_registry_get_manifest(registry, reference, &entry->digest, &fetched, &err) !=
 	    REPRO_OK) {
 		set_status(&platform->status, platform->reason, sizeof(platform->reason),
-		           err.code == REPRO_ENOTFOUND ? CHECK_MISSING :
-		           err.code == REPRO_EMISMATCH ? CHECK_MISMATCH : CHECK_ERROR, err.message);
+		           err.code == REPRO_ENOTFOUND ? REPRO_REGISTRY_CHECK_MISSING :
+		           err.code == REPRO_EMISMATCH ? REPRO_REGISTRY_CHECK_MISMATCH :
+		           REPRO_REGISTRY_CHECK_ERROR, err.message);
 		return;
 	}
 	check_manifest(&fetched, platform);
@@ -139,7 +147,7 @@ static void check_index_platform(repro_registry *registry, const repro_reference
 
 /* A plain-text entry pins the digest the tag resolves to, index or manifest. */
 static void check_plain(const repro_registry_manifest *root, const repro_index *index,
-                        platform_check *platform)
+                        repro_registry_platform_check *platform)
 {
 	platform->manifest.has_actual = true;
 	platform->manifest.actual = root->digest;
@@ -152,7 +160,7 @@ static void check_plain(const repro_registry_manifest *root, const repro_index *
 }
 
 static void check_root(repro_registry *registry, const repro_reference *reference,
-                       const repro_registry_manifest *root, image_check *check)
+                       const repro_registry_manifest *root, repro_registry_image_check *check)
 {
 	repro_oci_kind kind = repro_media_type_kind(root->media_type);
 	repro_descriptor descriptor;
@@ -173,16 +181,16 @@ static void check_root(repro_registry *registry, const repro_reference *referenc
 		}
 	}
 	if (check->image->has_index && kind != REPRO_OCI_KIND_INDEX)
-		set_status(&check->status, check->reason, sizeof(check->reason), CHECK_MISMATCH,
+		set_status(&check->status, check->reason, sizeof(check->reason), REPRO_REGISTRY_CHECK_MISMATCH,
 		           "the registry serves a single manifest, the list has an index");
 	else if (!check->image->has_index && kind == REPRO_OCI_KIND_INDEX &&
 	         check->image->platforms[0].platform != NULL)
-		set_status(&check->status, check->reason, sizeof(check->reason), CHECK_MISMATCH,
+		set_status(&check->status, check->reason, sizeof(check->reason), REPRO_REGISTRY_CHECK_MISMATCH,
 		           "the registry serves an index, the list has a single manifest");
 	compare_pair(&check->index, &check->status, check->reason, sizeof(check->reason), "index");
 
 	for (size_t i = 0; i < check->platform_count; i++) {
-		platform_check *platform = &check->platforms[i];
+		repro_registry_platform_check *platform = &check->platforms[i];
 
 		if (platform->listed->platform == NULL)
 			check_plain(root, index, platform);
@@ -192,13 +200,13 @@ static void check_root(repro_registry *registry, const repro_reference *referenc
 			check_manifest(root, platform);
 		else
 			set_status(&platform->status, platform->reason, sizeof(platform->reason),
-			           CHECK_MISMATCH, "the registry serves a single manifest");
+			           REPRO_REGISTRY_CHECK_MISMATCH, "the registry serves a single manifest");
 	}
 	repro_index_free(index);
 	repro_descriptor_dispose(&descriptor);
 }
 
-static int prepare(const repro_digestlist_image *image, image_check *out)
+static int prepare(const repro_digestlist_image *image, repro_registry_image_check *out)
 {
 	out->platforms = calloc(image->platform_count, sizeof(*out->platforms));
 	if (out->platforms == NULL)
@@ -207,7 +215,7 @@ static int prepare(const repro_digestlist_image *image, image_check *out)
 	out->index.has_expected = image->has_index;
 	out->index.expected = image->index;
 	for (size_t i = 0; i < image->platform_count; i++) {
-		platform_check *platform = &out->platforms[i];
+		repro_registry_platform_check *platform = &out->platforms[i];
 
 		platform->listed = &image->platforms[i];
 		platform->manifest.has_expected = true;
@@ -218,8 +226,10 @@ static int prepare(const repro_digestlist_image *image, image_check *out)
 	return 0;
 }
 
-void image_check_run(repro_registry *registry, const repro_digestlist_release *release,
-                     const repro_digestlist_image *image, image_check *out)
+void repro_registry_check_image(repro_registry *registry,
+                                const repro_digestlist_release *release,
+                                const repro_digestlist_image *image,
+                                repro_registry_image_check *out)
 {
 	repro_reference reference;
 	repro_registry_manifest root;
@@ -237,7 +247,7 @@ void image_check_run(repro_registry *registry, const repro_digestlist_release *r
 	}
 	if (parse_reference(release, image->reference, &reference, &err) != REPRO_OK) {
 		fail_image(out, &err);
-		out->status = CHECK_ERROR;
+		out->status = REPRO_REGISTRY_CHECK_ERROR;
 		return;
 	}
 	repro_reference_format(&reference, out->reference);
@@ -262,4 +272,134 @@ void image_check_run(repro_registry *registry, const repro_digestlist_release *r
 		}
 	}
 	repro_reference_dispose(&reference);
+}
+
+/* The images to check and the next one a worker takes. */
+typedef struct work_queue {
+	repro_registry *registry;
+	repro_registry_image_check *checks;
+	size_t count;
+	size_t next;
+	pthread_mutex_t lock;
+} work_queue;
+
+static void *worker(void *argument)
+{
+	work_queue *queue = argument;
+
+	for (;;) {
+		size_t index;
+
+		pthread_mutex_lock(&queue->lock);
+		index = queue->next++;
+		pthread_mutex_unlock(&queue->lock);
+		if (index >= queue->count)
+			return NULL;
+		repro_registry_check_image(queue->registry, queue->checks[index].release,
+		                queue->checks[index].image, &queue->checks[index]);
+	}
+}
+
+static void run_queue(work_queue *queue, long jobs)
+{
+	pthread_t threads[REPRO_REGISTRY_CHECK_MAX_JOBS];
+	long started = 0;
+
+	if ((size_t)jobs > queue->count)
+		jobs = (long)queue->count;
+	for (; started < jobs; started++) {
+		if (pthread_create(&threads[started], NULL, worker, queue) != 0)
+			break;
+	}
+	if (started == 0)
+		worker(queue);
+	for (long i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* Collects the images with a reference of the selected releases. */
+int repro_registry_check_collect(const repro_digestlist *list, const char *tag,
+                                 repro_registry_image_check **out, size_t *count,
+                                 repro_error *err)
+{
+	const repro_digestlist_release *only = NULL;
+	size_t used = 0, capacity = 0;
+	repro_registry_image_check *checks = NULL;
+
+	*out = NULL;
+	*count = 0;
+	if (tag != NULL && repro_digestlist_find_release(list, tag, &only, err) != REPRO_OK)
+		return err->code;
+	for (size_t r = 0; r < list->release_count; r++) {
+		const repro_digestlist_release *release = list->releases[r];
+
+		if (only != NULL && release != only)
+			continue;
+		for (size_t i = 0; i < release->image_count; i++) {
+			if (release->images[i].reference == NULL)
+				continue;
+			if (used == capacity) {
+				repro_registry_image_check *grown;
+
+				capacity = capacity ? capacity * 2 : 16;
+				if ((grown = realloc(checks, capacity * sizeof(*grown))) == NULL) {
+					free(checks);
+					return repro_error_set(err, REPRO_ENOMEM, "collecting images failed");
+				}
+				checks = grown;
+			}
+			memset(&checks[used], 0, sizeof(checks[used]));
+			checks[used].release = release;
+			checks[used].image = &release->images[i];
+			used++;
+		}
+	}
+	if (used == 0) {
+		free(checks);
+		return repro_error_set(err, REPRO_ENOTFOUND, "digest list '%s' has no image with a "
+		                       "'reference'%s%s", list->name, tag ? " for tag " : "",
+		                       tag ? tag : "");
+	}
+	*out = checks;
+	*count = used;
+	return REPRO_OK;
+}
+
+void repro_registry_check_all(repro_registry *registry, repro_registry_image_check *checks,
+                              size_t count, long jobs)
+{
+	work_queue queue;
+
+	memset(&queue, 0, sizeof(queue));
+	queue.registry = registry;
+	queue.checks = checks;
+	queue.count = count;
+	pthread_mutex_init(&queue.lock, NULL);
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > REPRO_REGISTRY_CHECK_MAX_JOBS)
+		jobs = REPRO_REGISTRY_CHECK_MAX_JOBS;
+	run_queue(&queue, jobs);
+	pthread_mutex_destroy(&queue.lock);
+}
+
+int repro_registry_checks_exit_status(const repro_registry_image_check *checks, size_t count)
+{
+	int status = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		int image_status = checks[i].status == REPRO_REGISTRY_CHECK_ERROR ? 2 :
+		                   checks[i].status == REPRO_REGISTRY_CHECK_IDENTICAL ? 0 : 1;
+
+		if (image_status > status)
+			status = image_status;
+	}
+	return status;
+}
+
+void repro_registry_checks_free(repro_registry_image_check *checks, size_t count)
+{
+	for (size_t i = 0; checks != NULL && i < count; i++)
+		repro_registry_image_check_dispose(&checks[i]);
+	free(checks);
 }
