@@ -173,11 +173,39 @@ static bool is_separator(char c)
 	return isspace((unsigned char)c) || strchr("=:,;\"'()[]{}<>", c) != NULL;
 }
 
+static bool is_stamp_char(char c)
+{
+	return isdigit((unsigned char)c) || (c != '\0' && strchr("-:.TZ+", c) != NULL);
+}
+
+/* True when the run of date and time characters around @p at, such as
+ * "2024-12-01T10:00:00.5Z" or "10:00:00", has at least 6 digits and a '-' or
+ * ':'. Separators such as ':' end a token below, so a difference in the
+ * minutes of a time stamp would otherwise leave only "15" to look at. */
+static bool in_time_stamp(const char *line, size_t length, size_t at)
+{
+	size_t start = at, end = at, digits = 0;
+	bool joined = false;
+
+	while (start > 0 && is_stamp_char(line[start - 1]))
+		start--;
+	while (end < length && is_stamp_char(line[end]))
+		end++;
+	for (size_t i = start; i < end; i++) {
+		digits += isdigit((unsigned char)line[i]) != 0;
+		joined = joined || line[i] == '-' || line[i] == ':';
+	}
+	return digits >= 6 && joined;
+}
+
 /* Names the cause when the first differing token looks like a path or a time stamp. */
 static const char *classify_token(const char *line, size_t length, size_t at)
 {
 	size_t start = at, end = at, digits = 0;
 	bool slash = false, stamp = true;
+
+	if (at < length && in_time_stamp(line, length, at))
+		return ": a time stamp is embedded in the file";
 
 	while (start > 0 && !is_separator(line[start - 1]))
 		start--;

@@ -83,6 +83,13 @@ static const expected_item build_path_items[] = {
 	 "line 2 differs (\"source = /tmp/build-4711/src\" and \"source = /build/src\"): "
 	 "a build path is embedded in the file"},
 };
+static const expected_item time_stamp_items[] = {
+	{"layer 0", "etc/build-time.txt", "content",
+	 "sha256:ffce04a512fd71376f1178c4604d0f6917199a165737902a264f726e21a4ff1b",
+	 "sha256:ffb84c20edfc537f075998201247bc18e28ede6c9e10d2cc0b15f385f39bf4be",
+	 "line 1 differs (\"built 2024-12-01T10:15:58.2Z\" and \"built 2024-12-01T10:16:00.8Z\"): "
+	 "a time stamp is embedded in the file"},
+};
 static const expected_item layer_count_items[] = {
 	{"config", "rootfs.diff_ids[1]", "added", NULL,
 	 "sha256:9bd5069ddf1dc2c238e6236e486118ab40d7db874f273e9e791efcb6b9326aab", NULL},
@@ -116,6 +123,7 @@ static const diff_case cases[] = {
 	CASE("config-env", env_items),
 	CASE("gzip-level", gzip_items),
 	CASE("build-path", build_path_items),
+	CASE("time-stamp", time_stamp_items),
 	CASE("layer-count", layer_count_items),
 };
 
