@@ -365,9 +365,16 @@ static int transfer_error(registry_transfer *t, bool *retryable, repro_error *er
 	case CURLE_OPERATION_TIMEDOUT:
 		return repro_error_set(err, REPRO_ETIMEOUT, "%s %s timed out: %s", t->method, t->url,
 		                       detail);
+	case CURLE_SSL_CONNECT_ERROR:
+		/* OpenSSL's "wrong version number" is a server that answered a TLS
+		 * handshake in plain HTTP. */
+		if (strstr(detail, "wrong version number") != NULL)
+			return repro_error_set(err, REPRO_ENETWORK, "%s %s failed: TLS: %s; the server "
+			                       "seems to speak plain HTTP: if you trust it, pass "
+			                       "--insecure-registry HOST:PORT", t->method, t->url, detail);
+		/* fall through */
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
 		return repro_error_set(err, REPRO_ENETWORK, "%s %s failed: TLS: %s; pass the registry's "
 		                       "CA with --ca-file", t->method, t->url, detail);

@@ -307,17 +307,20 @@ static bool fall_back_to_http(repro_registry *registry, const registry_request *
 	if (strncmp(state->url, "https://", 8) != 0 ||
 	    !registry_host_is_insecure(registry, request->host) || state->redirects > 0)
 		return false;
+	/* Another thread may have switched the host while this request was on
+	 * its way over TLS; it is then retried over plain HTTP too. */
 	pthread_mutex_lock(&registry->lock);
 	host_state = registry_host(registry, request->host);
-	if (host_state != NULL && !host_state->plain_http) {
+	if (host_state != NULL) {
+		switched = !host_state->plain_http;
 		host_state->plain_http = true;
-		switched = true;
 	}
 	pthread_mutex_unlock(&registry->lock);
-	if (!switched)
+	if (host_state == NULL)
 		return false;
-	registry_log(registry, 1, "'%s' does not speak TLS; using plain HTTP, as it is an insecure "
-	             "registry", request->host);
+	if (switched)
+		registry_log(registry, 1, "'%s' does not speak TLS; using plain HTTP, as it is an "
+		             "insecure registry", request->host);
 	memmove(state->url + 4, state->url + 5, strlen(state->url + 5) + 1);
 	memcpy(state->url, "http", 4);
 	return true;

@@ -92,7 +92,9 @@ static int run_push(const repro_cli *cli, int argc, char **argv)
 	if (repro_reference_parse(&target, argv[optind + 1], &err) == REPRO_OK &&
 	    repro_registry_new(&registry, &settings, &err) == REPRO_OK &&
 	    cli_source_open(cli, &source, argv[optind], &err) == REPRO_OK)
-		repro_push_image(registry, source, argv[optind], &target, &push_options, &pushed, &err);
+		if (repro_push_image(registry, source, argv[optind], &target, &push_options, &pushed,
+		                     &err) == REPRO_OK)
+			repro_error_clear(&err);  /* a retried request may have left a message */
 	status = print_result(&pushed, &target, argv[optind], argv[optind + 1], json, &err);
 
 	repro_source_free(source);

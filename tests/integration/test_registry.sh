@@ -220,3 +220,58 @@ expect_status 0
 expect_stderr_line "retrying https?://$lying_host/v2/x/umoci/manifests/v1 in 1000 ms"
 expect_eq "$(grep -c 'GET /v2/x/umoci/manifests/v1' "$TEST_TMP/lying-retry-after/requests.log")" 2 "retry-after: requests"
 if [ "$elapsed_ms" -ge 1000 ]; then pass; else fail "retry-after: finished in $elapsed_ms ms, before Retry-After"; fi
+
+# --- A plain-HTTP registry, named with --insecure-registry ------------------
+# push and a parallel registry run must both switch to plain HTTP and pass;
+# without the option the error says the server seems to speak plain HTTP.
+plain=$TEST_TMP/plain
+mkdir -p "$plain/storage"
+plain_port=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+cat >"$plain/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $plain/storage
+http:
+  addr: 127.0.0.1:$plain_port
+  draintimeout: 1s
+YAML
+docker-registry serve "$plain/config.yml" >"$plain/registry.log" 2>&1 &
+plain_pid=$!
+on_exit kill "$plain_pid"
+for _ in $(seq 50); do
+  curl -fs "http://127.0.0.1:$plain_port/v2/" >/dev/null && break
+  sleep 0.1
+done
+plain_host=127.0.0.1:$plain_port
+
+run_cli --insecure-registry "$plain_host" push --json "$(fixture_spec umoci)" "$plain_host/acme/a:v1"
+expect_status 0
+expect_eq "$(json_get status <<<"$CLI_STDOUT")" "pass" "plain HTTP push status"
+expect_eq "$(json_get digest <<<"$CLI_STDOUT")" "$umoci_manifest" "plain HTTP push digest"
+for name in b c d; do
+  run_cli --insecure-registry "$plain_host" push "$(fixture_spec umoci)" "$plain_host/acme/$name:v1"
+  expect_status 0
+done
+python3 - "$TEST_TMP/plain-list.json" "$plain_host" "$umoci_manifest" \
+  "$(fixture_value umoci config)" <<'PY'
+import json, sys
+path, host, manifest, config = sys.argv[1:5]
+images = [{"name": n, "reference": "%s/acme/%s:v1" % (host, n),
+           "platforms": [{"platform": "linux/amd64", "manifest": manifest, "config": config,
+                          "layers": []}]} for n in "abcd"]
+json.dump({"schemaVersion": 1, "releases": [{"tag": "v1", "commit": "0" * 40,
+           "sourceDateEpoch": 0, "images": images}]}, open(path, "w"))
+PY
+run_cli --insecure-registry "$plain_host" registry --digests "$TEST_TMP/plain-list.json" --jobs 4 --json
+expect_status 0
+expect_eq "$(python3 -c 'import json,sys; print(sorted(i["status"] for i in json.load(sys.stdin)["images"]))' <<<"$CLI_STDOUT")" \
+  "['identical', 'identical', 'identical', 'identical']" "plain HTTP parallel registry check"
+run_cli digest "docker://$plain_host/acme/a:v1"
+expect_status 2
+expect_stderr_line "seems to speak plain HTTP: if you trust it, pass --insecure-registry HOST:PORT"
