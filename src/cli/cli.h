@@ -20,13 +20,15 @@ typedef struct repro_cli {
 	bool stderr_is_terminal;
 } repro_cli;
 
-/* A command: its name, one-line summary, usage text and entry point. The
- * entry point receives the arguments after the command name, with the
- * global options removed, and returns the exit status 0, 1 or 2. */
+/* A command: its name, one-line summary, usage line, the description of
+ * its options for 'reprocheck help COMMAND', and entry point. The entry
+ * point receives the arguments after the command name, with the global
+ * options removed, and returns the exit status 0, 1 or 2. */
 typedef struct repro_command {
 	const char *name;
 	const char *summary;
 	const char *usage;
+	const char *options;
 	int (*run)(const repro_cli *cli, int argc, char **argv);
 } repro_command;
 

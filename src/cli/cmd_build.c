@@ -27,6 +27,18 @@ const repro_command repro_command_build = {
 	"rebuild the recipe's images hermetically and optionally record their digests",
 	"reprocheck build [--repo PATH|URL] [--tag TAG | --rev REV] [--recipe FILE]\n"
 	"                  [--image NAME] [--output DIR] [--record FILE] [--no-sandbox] [--json]",
+	"options:\n"
+	"  --repo PATH|URL   repository to build: a work tree, a bare repository or a URL\n"
+	"                    to clone (default: the current directory)\n"
+	"  --tag TAG         tag to build; its commit time is SOURCE_DATE_EPOCH\n"
+	"  --rev REV         any revision instead of a tag (default HEAD)\n"
+	"  --recipe FILE     recipe to use instead of the tree's reprocheck.json\n"
+	"  --image NAME      build this image of the recipe only\n"
+	"  --output DIR      write each image as an OCI layout in DIR/NAME, tagged TAG\n"
+	"  --record FILE     add or replace TAG's entry in the digest list FILE, atomically\n"
+	"  --no-sandbox      run build steps without namespaces; the result says the build\n"
+	"                    was not hermetic\n"
+	"  --json            print one JSON document (docs/JSON-OUTPUT.md)\n",
 	run_build,
 };
 

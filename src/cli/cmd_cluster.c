@@ -54,6 +54,18 @@ const repro_command repro_command_cluster = {
 	"reprocheck cluster --digests FILE [--tag TAG] [--kubeconfig FILE] [--context NAME]\n"
 	"                   [--in-cluster] [--pods-json FILE|-] [--namespace NS | --all-namespaces]\n"
 	"                   [--selector LABELS] [--json]",
+	"options:\n"
+	"  --digests FILE       digest list whose index, manifest and config digests are\n"
+	"                       the allowed images\n"
+	"  --tag TAG            allow the images of this release only\n"
+	"  --kubeconfig FILE    kubeconfig to read (default: $KUBECONFIG, then ~/.kube/config)\n"
+	"  --context NAME       kubeconfig context (default: the current context)\n"
+	"  --in-cluster         use the pod's service account instead of a kubeconfig\n"
+	"  --pods-json FILE|-   read 'kubectl get pods -o json' output instead of the API\n"
+	"  --namespace NS       one namespace (default: the context's, or 'default')\n"
+	"  --all-namespaces     every namespace\n"
+	"  --selector LABELS    only pods matching the label selector, such as app=web\n"
+	"  --json               print one JSON document (docs/JSON-OUTPUT.md)\n",
 	run_cluster,
 };
 

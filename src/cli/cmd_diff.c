@@ -30,13 +30,16 @@ const repro_command repro_command_diff = {
 	"diff",
 	"explain every difference between two images",
 	"reprocheck diff SOURCE_A SOURCE_B [--platform OS/ARCH[/VARIANT]] [--semantic]\n"
-	"                [--ignore WHAT]... [--max-layer-size SIZE] [--json]\n"
+	"                [--ignore WHAT]... [--max-layer-size SIZE] [--json]",
+	"options:\n"
+	"  --platform OS/ARCH[/VARIANT]  the platform image to compare from an index\n"
 	"  --semantic     ignore time stamps, history, file order, image names and tar format\n"
 	"  --ignore WHAT  ignore a field (mtime, atime, ctime, birthtime, history, file-order,\n"
 	"                 created, uid, gid, uname, gname, mode, tar-format, annotations,\n"
 	"                 compression, image-name) or the files matching a path glob such\n"
 	"                 as 'usr/share/doc/*'; repeatable. Ignored differences are counted\n"
-	"exit status: 0 no difference counts, 1 the images differ, 2 error",
+	"  --max-layer-size SIZE  stop reading a layer that inflates to more than SIZE bytes\n"
+	"  --json         print one JSON document (docs/JSON-OUTPUT.md)\n",
 	run_diff,
 };
 

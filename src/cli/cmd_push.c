@@ -56,6 +56,12 @@ const repro_command repro_command_push = {
 	"push",
 	"upload an image to a registry byte for byte and check what the registry serves",
 	"reprocheck push SOURCE REFERENCE [--json]",
+	"options:\n"
+	"  SOURCE        the image to upload, from any source (see 'reprocheck help digest')\n"
+	"  REFERENCE     where to upload it: HOST[:PORT]/PATH[:TAG]\n"
+	"  --json        print one JSON document with the pushed digest and blob counts\n"
+	"Blobs the registry has are skipped, blobs of the source's repository on the\n"
+	"same registry are mounted, and the pushed manifest is read back and checked.\n",
 	run_push,
 };
 

@@ -105,6 +105,11 @@ const repro_command repro_command_registry = {
 	"registry",
 	"check that a registry serves exactly the digests of a digest list",
 	"reprocheck registry --digests FILE [--tag TAG] [--jobs N] [--json]",
+	"options:\n"
+	"  --digests FILE   digest list whose images name a 'reference' (JSON or plain text)\n"
+	"  --tag TAG        check this release only (default: every release)\n"
+	"  --jobs N         check up to N images at once, 1 to 64 (default 8)\n"
+	"  --json           print one JSON document (docs/JSON-OUTPUT.md)\n",
 	run_registry,
 };
 

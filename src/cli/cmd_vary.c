@@ -23,14 +23,16 @@ static int run_vary(const repro_cli *cli, int argc, char **argv);
 const repro_command repro_command_vary = {
 	"vary",
 	"rebuild under changed conditions and name those that change the images",
-	"reprocheck vary [--repo PATH|URL] [--tag TAG | --rev REV] [--vary LIST] [--keep DIR] [--json]\n"
-	"\n"
+	"reprocheck vary [--repo PATH|URL] [--tag TAG | --rev REV] [--vary LIST] [--keep DIR] [--json]",
+	"options:\n"
+	"  --repo, --tag, --rev  what to build, as for 'reprocheck build'\n"
 	"  --vary LIST   comma-separated variations, all by default: time (clock 3 days\n"
 	"                ahead), hostname (hostname and domain name), timezone (TZ with a\n"
 	"                half-hour offset), locale (LANG and LC_ALL), umask (0002), uid (run\n"
 	"                as uid and gid 1000), file-order (tree entries created in reverse),\n"
 	"                cpus (1 CPU), env (an extra variable), home (another HOME)\n"
-	"  --keep DIR    keep every build's tree, log and layouts in the new directory DIR",
+	"  --keep DIR    keep every build's tree, log and layouts in the new directory DIR\n"
+	"  --json        print one JSON document (docs/JSON-OUTPUT.md)\n",
 	run_vary,
 };
 

@@ -41,6 +41,23 @@ const repro_command repro_command_verify = {
 	"reprocheck verify --repo PATH|URL --tag TAG [--digests FILE] [--image NAME]\n"
 	"                  [--level manifest|content] [--published [NAME=]SOURCE | auto]...\n"
 	"                  [--keep DIR] [--no-sandbox] [--json] [--report FILE]",
+	"options:\n"
+	"  --repo PATH|URL   repository to rebuild: a work tree, a bare repository or a URL\n"
+	"  --tag TAG         release to rebuild; its commit time is SOURCE_DATE_EPOCH\n"
+	"  --digests FILE    digest list to compare with (default: reprocheck-digests.json\n"
+	"                    on the repository's default branch); JSON or plain text\n"
+	"  --image NAME      rebuild and compare this image of the recipe only\n"
+	"  --level LEVEL     manifest (default): the manifest digests must match; content:\n"
+	"                    also accept images whose config and diff_ids match but whose\n"
+	"                    compressed layers differ\n"
+	"  --published SRC   the published image, read to explain a mismatch file by file;\n"
+	"                    NAME=SRC for one image of several; 'auto' reads each image from\n"
+	"                    the reference in the digest list; repeatable\n"
+	"  --keep DIR        keep the build tree, the build log and the rebuilt layouts in\n"
+	"                    the new directory DIR\n"
+	"  --no-sandbox      run build steps without namespaces; the report says so\n"
+	"  --json            print the report as one JSON document (docs/JSON-OUTPUT.md)\n"
+	"  --report FILE     also write the JSON report to FILE, atomically\n",
 	run_verify,
 };
 

@@ -117,7 +117,10 @@ static int print_help(const char *name)
 		repro_cli_error("unknown command '%s': run 'reprocheck --help' for the list", name);
 		return 2;
 	}
-	printf("usage: %s\n\n%s\n", command->usage, command->summary);
+	printf("usage: %s\n\n%s.\n\n%s", command->usage, command->summary, command->options);
+	printf("\nexit status: 0 everything checked matches or is valid, 1 a definite negative\n"
+	       "finding, 2 no verdict (usage, input, I/O, network or build failure)\n"
+	       "global options: run 'reprocheck --help'\n");
 	return 0;
 }
 

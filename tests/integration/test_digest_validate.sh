@@ -164,6 +164,14 @@ run_cli validate "oci:$layout:v1"
 expect_status 2
 expect_stderr_line "index.json"
 
+# Help names every option with what it sets.
+run_cli help digest
+expect_status 0
+expect_stdout_contains "  --max-layer-size SIZE   stop reading a layer that inflates to more than SIZE"
+expect_stdout_contains "  --all-platforms         every platform image of an index, attestations excepted"
+run_cli help verify
+expect_stdout_contains "  --published SRC   the published image, read to explain a mismatch file by file;"
+
 # Bad input: one line naming the value, exit status 2.
 run_cli digest "oci:$TEST_TMP/missing:v1"
 expect_status 2
