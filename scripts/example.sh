@@ -8,8 +8,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${REPRO_EXAMPLE_BUILD_DIR:-$root/build-example}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The example repository and the published images stay here after the run,
+# so that the commands printed at the end can be tried; each run starts anew.
+work=$build/example
 
 "$root/scripts/install-deps.sh"
 echo "== building reprocheck in $build" >&2
@@ -18,14 +19,17 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" --target reprocheck >/dev/null
 reprocheck=$build/reprocheck
 
-echo "== making the example release repository" >&2
+echo "== making the example release repository in $work/hello" >&2
+rm -rf "$work"
+mkdir -p "$work"
 bash "$root/fixtures/example-app/make-repo.sh" "$work/hello" "$reprocheck" "$work/published"
 git -C "$work/hello" log --oneline --decorate >&2
 
 status=0
 echo
+cd "$work"
 echo "\$ reprocheck verify --repo hello --tag v1.0.0"
-"$reprocheck" verify --repo "$work/hello" --tag v1.0.0 || status=$?
+"$reprocheck" verify --repo hello --tag v1.0.0 || status=$?
 if [ "$status" -ne 0 ]; then
   echo "example: v1.0.0 should have verified, but reprocheck exited with $status" >&2
   exit 1
@@ -34,8 +38,8 @@ fi
 echo
 echo "\$ reprocheck verify --repo hello --tag v1.1.0 --published oci:published/v1.1.0/hello:v1.1.0"
 status=0
-"$reprocheck" verify --repo "$work/hello" --tag v1.1.0 \
-  --published "oci:$work/published/v1.1.0/hello:v1.1.0" || status=$?
+"$reprocheck" verify --repo hello --tag v1.1.0 \
+  --published oci:published/v1.1.0/hello:v1.1.0 || status=$?
 if [ "$status" -ne 1 ]; then
   echo "example: v1.1.0 should have been a mismatch (exit 1), but reprocheck exited with $status" >&2
   exit 1
@@ -43,3 +47,11 @@ fi
 echo
 echo "example: v1.0.0 is identical to its published digests; v1.1.0 is not, because its"
 echo "build writes the current time into /usr/share/hello/build-info.txt"
+cat <<TEXT
+
+To try more, with the binary $reprocheck:
+  cd $work
+  $reprocheck digest oci:published/v1.0.0/hello:v1.0.0
+  $reprocheck diff oci:published/v1.0.0/hello:v1.0.0 oci:published/v1.1.0/hello:v1.1.0
+  $reprocheck vary --repo hello --tag v1.1.0 --vary time,hostname
+TEXT

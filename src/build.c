@@ -440,12 +440,13 @@ int repro_build_run(const repro_build_options *options, repro_build_result *out,
 	if (result == REPRO_OK)
 		result = load_recipe(options, tree, &recipe, err);
 	if (result == REPRO_OK)
+		out->source_date_epoch = recipe->has_source_date_epoch ? recipe->source_date_epoch :
+		                         out->revision.commit_time;
+	if (result == REPRO_OK)
 		result = check_image_name(options, recipe, err);
 	if (result != REPRO_OK)
 		goto done;
 
-	out->source_date_epoch = recipe->has_source_date_epoch ? recipe->source_date_epoch :
-	                         out->revision.commit_time;
 	result = build_images(options, recipe, work_dir, tree, out, err);
 
 done:

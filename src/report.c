@@ -113,7 +113,8 @@ static void print_diff(FILE *out, const repro_image_verdict *verdict)
 	}
 	if (verdict->diff == NULL || repro_diff_format_text(verdict->diff, &text, &err) != REPRO_OK)
 		return;
-	fprintf(out, "  what differs from the published image %s:\n", verdict->published);
+	fprintf(out, "  what differs from the published image %s\n"
+	        "  (A is the published image, B the rebuild):\n", verdict->published);
 	for (line = text; *line != '\0'; ) {
 		const char *end = strchr(line, '\n');
 		size_t length = end ? (size_t)(end - line) : strlen(line);
@@ -145,14 +146,16 @@ static void print_verdict(FILE *out, const repro_image_verdict *verdict, repro_l
 	for (size_t i = 0; i < verdict->difference_count; i++) {
 		const repro_difference *difference = &verdict->differences[i];
 
-		fprintf(out, "  %s %s: listed %s, rebuilt %s\n", difference->object, difference->field,
+		fprintf(out, "  %s %s: listed %s, rebuilt %s\n", difference->object,
+		        strcmp(difference->field, "diffId") == 0 ? "diff_id" : difference->field,
 		        difference->expected, difference->actual);
 	}
 	print_diff(out, verdict);
 	if (verdict->status == REPRO_STATUS_CONTENT_IDENTICAL && level == REPRO_LEVEL_MANIFEST)
 		fprintf(out, "  next: rerun with --level content to accept images whose files match "
 		        "but whose compression differs\n");
-	else if (verdict->status == REPRO_STATUS_MISMATCH && verdict->diff == NULL)
+	else if (verdict->status == REPRO_STATUS_MISMATCH && verdict->diff == NULL &&
+	         verdict->diff_note == NULL)
 		fprintf(out, "  next: pass the published image with --published SOURCE (or --published "
 		        "auto to read it from the list's reference) to see which files differ, or keep "
 		        "the rebuild with --keep DIR and compare DIR/images/%s with 'reprocheck diff'\n",

@@ -108,7 +108,8 @@ static int open_oci_directory(repro_source **out, const char *spec, const char *
 	int result = repro_tree_open_directory(&tree, path, err);
 
 	if (result == REPRO_ENOTFOUND)
-		return repro_error_set(err, REPRO_ENOTFOUND, "'%s' not found", path);
+		return repro_error_set(err, REPRO_ENOTFOUND,
+		                       "'%s' not found: expected an OCI image layout directory", path);
 	if (result != REPRO_OK)
 		return result;
 	return repro_layout_source_open(out, &tree, spec, ref, NULL, err);
@@ -122,7 +123,8 @@ static int open_archive(repro_source **out, const char *spec, const char *path,
 	int result = repro_tree_open_archive(&tree, path, err);
 
 	if (result == REPRO_ENOTFOUND)
-		return repro_error_set(err, REPRO_ENOTFOUND, "'%s' not found", path);
+		return repro_error_set(err, REPRO_ENOTFOUND, "'%s' not found: expected a tar archive",
+		                       path);
 	if (result != REPRO_OK)
 		return result;
 	has_layout = repro_tree_exists(&tree, "oci-layout") && repro_tree_exists(&tree, "index.json");
@@ -132,6 +134,14 @@ static int open_archive(repro_source **out, const char *spec, const char *path,
 
 	if (kind == KIND_OCI_ARCHIVE)
 		return repro_layout_source_open(out, &tree, spec, rest, NULL, err);
+	if (!has_docker_manifest) {
+		repro_tree_dispose(&tree);
+		if (has_layout)
+			return repro_error_set(err, REPRO_EFORMAT, "'%s' is an OCI archive, not a "
+			                       "docker-archive: read it as 'oci-archive:%s'", path, path);
+		return repro_error_set(err, REPRO_EFORMAT, "'%s' is not a docker-archive: it has no "
+		                       "manifest.json", path);
+	}
 	if (has_layout) {
 		/* Docker 25+ writes an OCI layout beside manifest.json; its index is
 		 * the real image, so it is preferred to the legacy files. */

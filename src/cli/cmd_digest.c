@@ -126,6 +126,7 @@ static int digest_image(repro_source *source, const repro_resolved_image *image,
 	result = repro_image_scan_run(source, image, &scan_options, &scan, &err);
 	progress_clear(printer);
 	if (result != REPRO_OK) {
+		hint_layer_limit(&err);
 		status = repro_cli_fail(&err);
 		if (options->json) {
 			char platform[256];

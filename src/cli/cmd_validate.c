@@ -69,6 +69,7 @@ static int validate_image(repro_source *source, const repro_resolved_image *imag
 	result = repro_image_scan_run(source, image, &scan_options, &scan, &err);
 	progress_clear(printer);
 	if (result != REPRO_OK) {
+		hint_layer_limit(&err);
 		status = repro_cli_fail(&err);
 		if (options->json)
 			json_array_append_new(images, image_json(image, "error", err.message, NULL));
@@ -82,7 +83,8 @@ static int validate_image(repro_source *source, const repro_resolved_image *imag
 		json_array_append_new(images, image_json(image, status ? "invalid" : "valid", NULL,
 		                                         &scan));
 	} else if (status == 0) {
-		printf("%s  %s  valid: %zu layers checked\n", platform, manifest, scan.layer_count);
+		printf("%s  %s  valid: %zu layer%s checked\n", platform, manifest, scan.layer_count,
+		       scan.layer_count == 1 ? "" : "s");
 	} else {
 		printf("%s  %s  invalid: %zu problem%s\n", platform, manifest, scan.problem_count,
 		       scan.problem_count == 1 ? "" : "s");

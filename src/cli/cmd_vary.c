@@ -237,9 +237,9 @@ static void print_differences(const char *label, const repro_build_result *base,
 		for (size_t k = 0; k < image->layer_count && k < varied->layer_count; k++) {
 			char what[40];
 
-			snprintf(what, sizeof(what), "layer %zu digest", k + 1);
+			snprintf(what, sizeof(what), "layer %zu digest", k);
 			print_digest_change(what, &image->layers[k].digest, &varied->layers[k].digest);
-			snprintf(what, sizeof(what), "layer %zu diff_id", k + 1);
+			snprintf(what, sizeof(what), "layer %zu diff_id", k);
 			print_digest_change(what, &image->layers[k].diff_id, &varied->layers[k].diff_id);
 		}
 		if (image->layer_count != varied->layer_count)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,16 @@ int image_options_resolve(const repro_cli *cli, const image_options *options,
 		result = repro_source_resolve(*source, &selector, images, count, err);
 	repro_platform_dispose(&selector.platform);
 	return result;
+}
+
+void hint_layer_limit(repro_error *err)
+{
+	size_t used = strlen(err->message);
+
+	if (err->code != REPRO_ELIMIT || strstr(err->message, "max_uncompressed_bytes") == NULL)
+		return;
+	snprintf(err->message + used, sizeof(err->message) - used,
+	         "; if the layer is legitimate, raise the limit with --max-layer-size");
 }
 
 int print_json_document(json_t *document)

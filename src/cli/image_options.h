@@ -37,6 +37,9 @@ int image_options_resolve(const repro_cli *cli, const image_options *options,
                           repro_source **source,
                           repro_resolved_image **images, size_t *count, repro_error *err);
 
+/* Adds to a size-limit error of a scan the option that raises the limit. */
+void hint_layer_limit(repro_error *err);
+
 /* Parses a byte count with an optional K, M, G or T suffix (powers of
  * 1024); returns false when @p text is not one. */
 bool parse_size(const char *text, uint64_t *out);

@@ -243,6 +243,12 @@ int main(int argc, char **argv)
 	}
 
 	command = repro_cli_find_command(argv[1]);
+	if (command == NULL && argv[1][0] == '-') {
+		repro_cli_error("unknown global option '%s': run 'reprocheck --help' for the list",
+		                argv[1]);
+		free(cli.insecure_hosts);
+		return 2;
+	}
 	if (command == NULL) {
 		repro_cli_error("unknown command '%s': run 'reprocheck --help' for the list", argv[1]);
 		free(cli.insecure_hosts);

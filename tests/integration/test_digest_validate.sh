@@ -156,6 +156,7 @@ layout=$(fixture_corrupt bomb)
 run_cli validate --max-layer-size 64M "oci:$layout:v1"
 expect_status 2
 expect_stderr_line "67108864"
+expect_stderr_line "raise the limit with --max-layer-size$"
 run_cli digest --max-layer-size 64M "oci:$layout:v1"
 expect_status 2
 
@@ -175,7 +176,13 @@ expect_stdout_contains "  --published SRC   the published image, read to explain
 # Bad input: one line naming the value, exit status 2.
 run_cli digest "oci:$TEST_TMP/missing:v1"
 expect_status 2
-expect_stderr_line "^reprocheck: '$TEST_TMP/missing' not found$"
+expect_stderr_line "^reprocheck: '$TEST_TMP/missing' not found: expected an OCI image layout directory$"
+run_cli digest "docker-archive:$FIXTURES/umoci-oci.tar"
+expect_status 2
+expect_stderr_line "is an OCI archive, not a docker-archive: read it as 'oci-archive:$FIXTURES/umoci-oci.tar'"
+run_cli --bogus digest "$(fixture_spec umoci)"
+expect_status 2
+expect_stderr_line "^reprocheck: unknown global option '--bogus'"
 run_cli digest "floppy:/dev/fd0"
 expect_status 2
 expect_stderr_line "unknown source type 'floppy'"
