@@ -305,8 +305,12 @@ static int diff_images(diff_context *context, repro_error *err)
 
 	if ((result = diff_roots(context, err)) != REPRO_OK)
 		return result;
-	if (repro_digest_equal(&a->manifest->digest, &b->manifest->digest))
+	/* One manifest digest pins the config and every layer digest, so no
+	 * blob is read; the layers are counted as unread for the summary. */
+	if (repro_digest_equal(&a->manifest->digest, &b->manifest->digest)) {
+		context->result->unread_layers = a->manifest->layer_count;
 		return REPRO_OK;
+	}
 
 	before = context->found;
 	result = diff_json_documents(context, DIFF_JSON_MANIFEST, "manifest", a->manifest->doc.root,

@@ -78,14 +78,14 @@ static void classify(const json_walk *walk, const char *path, diff_spec *spec)
 	if (walk->kind == DIFF_JSON_CONFIG && strcmp(path, "created") == 0) {
 		spec->ignore_class = DIFF_CLASS_CREATED;
 		spec->importance = REPRO_DIFF_METADATA;
-		spec->hint = "the image creation time differs: the build did not set it from "
-		             "SOURCE_DATE_EPOCH";
+		spec->hint = "the image creation time differs: if both images come from one commit, "
+		             "the build did not set it from SOURCE_DATE_EPOCH";
 	} else if (walk->kind == DIFF_JSON_CONFIG && strncmp(path, "history", 7) == 0) {
 		spec->ignore_class = DIFF_CLASS_HISTORY;
 		spec->importance = REPRO_DIFF_METADATA;
 		if (ends_with(path, ".created"))
-			spec->hint = "a build step's time stamp differs: the build did not set it from "
-			             "SOURCE_DATE_EPOCH";
+			spec->hint = "a build step's time stamp differs: if both images come from one "
+			             "commit, the build did not set it from SOURCE_DATE_EPOCH";
 	} else if (strstr(path, "annotations") != NULL) {
 		spec->ignore_class = ends_with(path, "." REPRO_ANNOTATION_REF_NAME) ?
 		                     DIFF_CLASS_IMAGE_NAME : DIFF_CLASS_ANNOTATIONS;

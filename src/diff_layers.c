@@ -378,8 +378,10 @@ static int diff_matched_layers(diff_context *context, size_t count, repro_error 
 		repro_layer_info info[2];
 
 		memset(info, 0, sizeof(info));
-		if (repro_digest_equal(&a->digest, &b->digest))
+		if (repro_digest_equal(&a->digest, &b->digest)) {
+			context->result->unread_layers++;
 			continue;
+		}
 		result = read_pair(context, i, info, err);
 		if (result == REPRO_OK)
 			result = diff_layer_pair(context, i, &info[0], &info[1], err);

@@ -61,6 +61,11 @@ static void print_summary(FILE *out, const repro_diff_result *result)
 	if (result->dropped_count > 0)
 		fprintf(out, " (%zu not listed)", result->dropped_count);
 	fputc('\n', out);
+	if (result->unread_layers > 0)
+		fprintf(out, "%zu layer%s with the same digest in both images %s not read; "
+		        "'reprocheck validate' checks that blobs match their digests\n",
+		        result->unread_layers, result->unread_layers == 1 ? "" : "s",
+		        result->unread_layers == 1 ? "was" : "were");
 	if (result->ignored_total == 0)
 		return;
 	fprintf(out, "%zu difference%s ignored:", result->ignored_total,
@@ -139,6 +144,7 @@ int repro_diff_to_json(const repro_diff_result *result, json_t **out, repro_erro
 	                                                 (json_int_t)result->ignored_total,
 	                                                 "counts", counts));
 	json_object_set_new(object, "dropped", json_integer((json_int_t)result->dropped_count));
+	json_object_set_new(object, "unreadLayers", json_integer((json_int_t)result->unread_layers));
 	*out = object;
 	return REPRO_OK;
 }

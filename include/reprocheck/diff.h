@@ -101,6 +101,7 @@ typedef struct repro_diff_result {
 	size_t ignored_count;
 	size_t ignored_total;
 	bool squashed;                /**< the layer counts differ, so the squashed trees were compared */
+	size_t unread_layers;         /**< layers with one digest in both images, taken as equal unread */
 	size_t layer_count_a, layer_count_b;
 } repro_diff_result;
 
