@@ -23,7 +23,7 @@ const char *diff_hint_gzip(const char *field)
 	if (strcmp(field, "gzip.fname") == 0)
 		return "the gzip header stores a file name: run gzip with -n";
 	if (strcmp(field, "gzip.members") == 0)
-		return "another number of gzip members: a parallel compressor such as pigz "
+		return "a different number of gzip members: a parallel compressor such as pigz "
 		       "wrote one of the layers";
 	if (strcmp(field, "gzip.bytes") == 0)
 		return "the same diff_id and gzip header in other compressed bytes: a different "

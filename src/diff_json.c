@@ -93,7 +93,7 @@ static void classify(const json_walk *walk, const char *path, diff_spec *spec)
 	           indexed_member(path, "layers", &index, &rest) &&
 	           strcmp(rest, ".mediaType") == 0) {
 		spec->ignore_class = DIFF_CLASS_COMPRESSION;
-		spec->hint = "the layers are stored with another compression";
+		spec->hint = "the layers are stored with a different compression";
 	}
 }
 

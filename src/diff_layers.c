@@ -359,7 +359,7 @@ static int add_layer_count(diff_context *context, size_t a, size_t b, repro_erro
 	char text_a[32], text_b[32];
 	diff_spec spec = {REPRO_DIFF_MANIFEST, REPRO_DIFF_CONTENT, DIFF_CLASS_NONE, "manifest",
 	                  "layers", "count", text_a, text_b,
-	                  "the images have another number of layers: the squashed file trees are "
+	                  "the images have a different number of layers: the squashed file trees are "
 	                  "compared below", false};
 
 	snprintf(text_a, sizeof(text_a), "%zu", a);

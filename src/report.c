@@ -91,7 +91,8 @@ static void print_header(FILE *out, const repro_verify_report *report)
 	repro_build_format_time(build->source_date_epoch, created);
 	fprintf(out, "commit %s, SOURCE_DATE_EPOCH %lld (%s)\n", build->revision.commit_id,
 	        (long long)build->source_date_epoch, created);
-	fprintf(out, "reprocheck %s, %s build, compressor %s, level %s\n\n", report->version,
+	fprintf(out, "reprocheck %s, %s build, compressor %s, verification level %s\n\n",
+	        report->version,
 	        build->hermetic ? "hermetic" : "NOT hermetic (--no-sandbox)", build->compressor,
 	        report->level == REPRO_LEVEL_CONTENT ? "content" : "manifest");
 }

@@ -98,6 +98,10 @@ static void print_image_text(const repro_resolved_image *image, const repro_imag
 		repro_digest_format(&layer->blob_digest, text);
 		printf("%-9s%s  %s  %llu bytes\n", label, text, descriptor->media_type,
 		       (unsigned long long)layer->blob_size);
+		if (!repro_digest_equal(&layer->blob_digest, &descriptor->digest)) {
+			repro_digest_format(&descriptor->digest, text);
+			printf("         MISMATCH: the manifest names %s\n", text);
+		}
 		repro_digest_format(&layer->diff_id, text);
 		printf("         diff_id %s\n", text);
 	}

@@ -76,7 +76,7 @@ static void print_table(const repro_registry_image_check *checks, size_t count)
 {
 	char digest[REPRO_DIGEST_STRING_MAX];
 
-	printf("%-24s %-16s %-10s %s\n", "IMAGE", "PLATFORM", "STATUS", "DETAIL");
+	printf("%-12s %-20s %-16s %-10s %s\n", "TAG", "IMAGE", "PLATFORM", "STATUS", "DETAIL");
 	for (size_t i = 0; i < count; i++) {
 		const repro_registry_image_check *check = &checks[i];
 
@@ -85,7 +85,8 @@ static void print_table(const repro_registry_image_check *checks, size_t count)
 
 			if (platform->status == REPRO_REGISTRY_CHECK_IDENTICAL)
 				repro_digest_format(&platform->manifest.actual, digest);
-			printf("%-24s %-16s %-10s %s\n", check->image->name,
+			printf("%-12s %-20s %-16s %-10s %s\n",
+			       check->release->tag ? check->release->tag : "-", check->image->name,
 			       platform->listed->platform ? platform->listed->platform : "-",
 			       repro_registry_check_status_name(platform->status),
 			       platform->status == REPRO_REGISTRY_CHECK_IDENTICAL ? digest : platform->reason);

@@ -103,7 +103,7 @@ cat >"$TEST_TMP/digests.json" <<JSON
 JSON
 run_cli "${global[@]}" registry --digests "$TEST_TMP/digests.json" --tag v1.0.0
 expect_status 0
-expect_stdout_contains "umoci                    linux/amd64      identical  $umoci_manifest"
+expect_stdout_contains "v1.0.0       umoci                linux/amd64      identical  $umoci_manifest"
 run_cli "${global[@]}" registry --json --digests "$TEST_TMP/digests.json"
 expect_eq "$(json_get status <<<"$CLI_STDOUT")" pass "registry --json status"
 expect_eq "$(json_get images 0 reference <<<"$CLI_STDOUT")" "$host/acme/umoci:v1.0.0" "release tag added to the reference"
@@ -119,7 +119,7 @@ expect_eq "$(json_get images 1 status <<<"$CLI_STDOUT")" identical "other image 
 sed 's|acme/multi:v1.0.0|acme/multi:v9|' "$TEST_TMP/digests.json" >"$TEST_TMP/missing.json"
 run_cli "${global[@]}" registry --digests "$TEST_TMP/missing.json"
 expect_status 1
-expect_stdout_contains "multi                    linux/amd64      missing"
+expect_stdout_contains "v1.0.0       multi                linux/amd64      missing"
 expect_stderr_line "MANIFEST_UNKNOWN"
 
 # Bad input: no verdict, status 2, and no secret in any message.

@@ -96,7 +96,7 @@ static const expected_item layer_count_items[] = {
 	{"config", "rootfs.diff_ids[1]", "added", NULL,
 	 "sha256:9bd5069ddf1dc2c238e6236e486118ab40d7db874f273e9e791efcb6b9326aab", NULL},
 	{"manifest", "layers", "count", "1", "2",
-	 "the images have another number of layers: the squashed file trees are compared below"},
+	 "the images have a different number of layers: the squashed file trees are compared below"},
 	{"squashed", "etc/app.conf", "content",
 	 "sha256:5cdb73cec95864c7966cf6f4c475134c326f8c7686314f0f9e70f6b06d20b75a",
 	 "sha256:f49fe4287522c74a93b1d6b40f07a9b24ddba11ec4040bcaef9358f1383d971a",
