@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config clang
   libgit2-dev libarchive-dev libssl-dev libjansson-dev libcurl4-openssl-dev
-  libyaml-dev libisal-dev libcunit1-dev zlib1g-dev libzstd-dev
+  libyaml-dev libisal-dev libcunit1-dev zlib1g-dev libzstd-dev libxxhash-dev
   # tests: peer tools, the reference registry and its helpers
   git skopeo umoci buildah docker-registry apache2-utils openssl curl
   uidmap util-linux iproute2 python3 tar gzip zstd

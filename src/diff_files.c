@@ -244,6 +244,42 @@ static int compare_xattrs(file_walk *walk, const char *path, const repro_layer_e
 	return result;
 }
 
+/* Writes "xxh128:" and the 32 hex digits of a fingerprint into @p out. */
+static void format_fingerprint(const unsigned char fingerprint[16],
+                               char out[REPRO_DIGEST_STRING_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	char *cursor = out + sprintf(out, "xxh128:");
+
+	for (int i = 0; i < 16; i++) {
+		*cursor++ = hex[fingerprint[i] >> 4];
+		*cursor++ = hex[fingerprint[i] & 0x0f];
+	}
+	*cursor = '\0';
+}
+
+/* Files are compared by their sha256 when the reader computed it, and
+ * otherwise by their XXH3-128 fingerprint, which the first pass of a diff
+ * computes because it is far cheaper. */
+static bool contents_differ(const repro_layer_entry *a, const repro_layer_entry *b,
+                            char text_a[REPRO_DIGEST_STRING_MAX],
+                            char text_b[REPRO_DIGEST_STRING_MAX])
+{
+	if (a->has_content_digest && b->has_content_digest) {
+		if (repro_digest_equal(&a->content_digest, &b->content_digest))
+			return false;
+		repro_digest_format(&a->content_digest, text_a);
+		repro_digest_format(&b->content_digest, text_b);
+		return true;
+	}
+	if (!a->has_fingerprint || !b->has_fingerprint ||
+	    memcmp(a->fingerprint, b->fingerprint, sizeof(a->fingerprint)) == 0)
+		return false;
+	format_fingerprint(a->fingerprint, text_a);
+	format_fingerprint(b->fingerprint, text_b);
+	return true;
+}
+
 static int compare_content(file_walk *walk, const diff_entry_ref *ra, const diff_entry_ref *rb,
                            repro_error *err)
 {
@@ -254,11 +290,8 @@ static int compare_content(file_walk *walk, const diff_entry_ref *ra, const diff
 	size_t index;
 	int result;
 
-	if (!a->has_content_digest || !b->has_content_digest ||
-	    repro_digest_equal(&a->content_digest, &b->content_digest))
+	if (!contents_differ(a, b, text_a, text_b))
 		return REPRO_OK;
-	repro_digest_format(&a->content_digest, text_a);
-	repro_digest_format(&b->content_digest, text_b);
 	if ((result = add_file(walk, &item, &index, err)) != REPRO_OK || index == SIZE_MAX)
 		return result;
 	if (a->size > REPRO_DIFF_TEXT_MAX_BYTES || b->size > REPRO_DIFF_TEXT_MAX_BYTES)

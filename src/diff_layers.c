@@ -12,8 +12,12 @@
 
 #include "diff_internal.h"
 
-static int read_layer(diff_context *context, int side, size_t index, repro_layer_info *out,
-                      repro_error *err)
+/* Reads one layer. The first pass compares entries only, so it takes a
+ * fast fingerprint of each file and leaves out the blob digest and the
+ * diff_id; with @p digests, it computes both, for the rare pair whose
+ * entries are all equal. */
+static int read_layer(diff_context *context, int side, size_t index, bool digests,
+                      repro_layer_info *out, repro_error *err)
 {
 	const repro_diff_side *image = context->side[side];
 	const repro_descriptor *descriptor = &image->image->manifest->layers[index];
@@ -27,7 +31,8 @@ static int read_layer(diff_context *context, int side, size_t index, repro_layer
 	options.algorithm = descriptor->digest.algorithm;
 	if (repro_media_type_compression(descriptor->media_type, &compression, &ignored) == REPRO_OK)
 		options.compression = compression;
-	options.hash_contents = 1;
+	options.fingerprint_contents = !digests;
+	options.skip_digests = !digests;
 	if (context->options.max_uncompressed_bytes != 0)
 		options.max_uncompressed_bytes = context->options.max_uncompressed_bytes;
 
@@ -45,6 +50,7 @@ typedef struct side_read {
 	diff_context *context;
 	int side;
 	size_t index;
+	bool digests;
 	repro_layer_info *info;
 	repro_error err;
 	int result;
@@ -55,24 +61,25 @@ static void *read_side(void *argument)
 	side_read *read = argument;
 
 	repro_error_clear(&read->err);
-	read->result = read_layer(read->context, read->side, read->index, read->info, &read->err);
+	read->result = read_layer(read->context, read->side, read->index, read->digests, read->info,
+	                          &read->err);
 	return NULL;
 }
 
 /* Reads layer @p index of both images at once: the sides have separate
  * sources, and each read is bound by inflating and hashing, so two run
  * side by side on two CPUs. Image A's error wins when both fail. */
-static int read_pair(diff_context *context, size_t index, repro_layer_info info[2],
-                     repro_error *err)
+static int read_pair(diff_context *context, size_t index, bool digests,
+                     repro_layer_info info[2], repro_error *err)
 {
-	side_read first = {context, 0, index, &info[0], {0, ""}, REPRO_OK};
+	side_read first = {context, 0, index, digests, &info[0], {0, ""}, REPRO_OK};
 	pthread_t thread;
 	bool threaded = pthread_create(&thread, NULL, read_side, &first) == 0;
 	int result;
 
 	if (!threaded)
 		read_side(&first);
-	result = read_layer(context, 1, index, &info[1], err);
+	result = read_layer(context, 1, index, digests, &info[1], err);
 	if (threaded)
 		pthread_join(thread, NULL);
 	if (first.result != REPRO_OK) {
@@ -166,31 +173,50 @@ static diff_entry_ref *layer_refs(const repro_layer_info *info, size_t layer, re
 	return refs;
 }
 
+/* Compares the entries of two layers; @p found counts the differences. */
 static int diff_layer_files(diff_context *context, const char *object, size_t index,
-                            const repro_layer_info *a, const repro_layer_info *b,
+                            const repro_layer_info *a, const repro_layer_info *b, size_t *found,
                             repro_error *err)
 {
 	diff_entry_ref *refs_a = layer_refs(a, index, err), *refs_b = NULL;
-	char text_a[REPRO_DIGEST_STRING_MAX], text_b[REPRO_DIGEST_STRING_MAX];
-	size_t found = 0;
 	int result = REPRO_ENOMEM;
 
+	*found = 0;
 	if (refs_a == NULL || (refs_b = layer_refs(b, index, err)) == NULL)
 		goto cleanup;
 	result = diff_entries(context, object, refs_a, a->entry_count, refs_b, b->entry_count, true,
-	                      &found, err);
-	if (result != REPRO_OK || found > 0)
-		goto cleanup;
-	repro_digest_format(&a->diff_id, text_a);
-	repro_digest_format(&b->diff_id, text_b);
-	result = add_layer_item(context, object, "diff_id", text_a, text_b,
-	                        "the same entries and attributes in other tar bytes: header "
-	                        "encoding, padding or end-of-archive blocks differ",
-	                        DIFF_CLASS_NONE, REPRO_DIFF_CONTENT, err);
+	                      found, err);
 
 cleanup:
 	free(refs_a);
 	free(refs_b);
+	return result;
+}
+
+/* Explains two layers whose entries are all equal although their blobs
+ * differ: reads both again with digests, then either the compression
+ * differs (one diff_id) or the tar bytes do. */
+static int diff_equal_entries(diff_context *context, const char *object, size_t index,
+                              repro_error *err)
+{
+	char text_a[REPRO_DIGEST_STRING_MAX], text_b[REPRO_DIGEST_STRING_MAX];
+	repro_layer_info full[2];
+	int result;
+
+	memset(full, 0, sizeof(full));
+	result = read_pair(context, index, true, full, err);
+	if (result == REPRO_OK && repro_digest_equal(&full[0].diff_id, &full[1].diff_id)) {
+		result = diff_compression(context, object, &full[0], &full[1], err);
+	} else if (result == REPRO_OK) {
+		repro_digest_format(&full[0].diff_id, text_a);
+		repro_digest_format(&full[1].diff_id, text_b);
+		result = add_layer_item(context, object, "diff_id", text_a, text_b,
+		                        "the same entries and attributes in other tar bytes: header "
+		                        "encoding, padding or end-of-archive blocks differ",
+		                        DIFF_CLASS_NONE, REPRO_DIFF_CONTENT, err);
+	}
+	repro_layer_info_dispose(&full[0]);
+	repro_layer_info_dispose(&full[1]);
 	return result;
 }
 
@@ -199,12 +225,20 @@ static int diff_layer_pair(diff_context *context, size_t index, const repro_laye
 {
 	char object[32];
 
+	const repro_descriptor *descriptor_a = &context->side[0]->image->manifest->layers[index];
+	const repro_descriptor *descriptor_b = &context->side[1]->image->manifest->layers[index];
+	size_t found = 0;
+	int result;
+
+	/* The first pass computes no digests, so the descriptors decide
+	 * whether two blobs are the same. */
 	snprintf(object, sizeof(object), "layer %zu", index);
-	if (repro_digest_equal(&a->blob_digest, &b->blob_digest))
+	if (repro_digest_equal(&descriptor_a->digest, &descriptor_b->digest))
 		return REPRO_OK;
-	if (repro_digest_equal(&a->diff_id, &b->diff_id))
-		return diff_compression(context, object, a, b, err);
-	return diff_layer_files(context, object, index, a, b, err);
+	result = diff_layer_files(context, object, index, a, b, &found, err);
+	if (result != REPRO_OK || found > 0)
+		return result;
+	return diff_equal_entries(context, object, index, err);
 }
 
 /* A squashed file tree: references sorted by path, the top layer's entry for each. */
@@ -382,7 +416,7 @@ static int diff_matched_layers(diff_context *context, size_t count, repro_error 
 			context->result->unread_layers++;
 			continue;
 		}
-		result = read_pair(context, i, info, err);
+		result = read_pair(context, i, false, info, err);
 		if (result == REPRO_OK)
 			result = diff_layer_pair(context, i, &info[0], &info[1], err);
 		repro_layer_info_dispose(&info[0]);
@@ -410,7 +444,7 @@ static int diff_all_layers(diff_context *context, size_t count_a, size_t count_b
 		goto cleanup;
 	for (int s = 0; s < 2; s++) {
 		for (size_t i = 0; i < counts[s]; i++) {
-			if ((result = read_layer(context, s, i, &infos[s][i], err)) != REPRO_OK)
+			if ((result = read_layer(context, s, i, false, &infos[s][i], err)) != REPRO_OK)
 				goto cleanup;
 		}
 	}

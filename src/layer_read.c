@@ -8,11 +8,13 @@
 #include "layer_internal.h"
 #include "layer_read_internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <xxhash.h>
 
 /* 8 chunks of 1 MiB: large enough for long inflate runs, small enough to
  * keep the reader far under 64 MiB whatever the layer size. */
@@ -189,10 +191,11 @@ static repro_chunk *next_uncompressed(layer_reader *reader)
 	                                      &reader->source_error)) != NULL) {
 		int result = REPRO_OK;
 
-		if (chunk->kinds & REPRO_CHUNK_COMPRESSED)
+		if ((chunk->kinds & REPRO_CHUNK_COMPRESSED) && !reader->options.skip_digests)
 			result = repro_hasher_update(&reader->blob_hasher, chunk->data, chunk->size,
 			                             &reader->source_error);
-		if (result == REPRO_OK && (chunk->kinds & REPRO_CHUNK_UNCOMPRESSED))
+		if (result == REPRO_OK && (chunk->kinds & REPRO_CHUNK_UNCOMPRESSED) &&
+		    !reader->options.skip_digests)
 			result = repro_hasher_update(&reader->diff_hasher, chunk->data, chunk->size,
 			                             &reader->source_error);
 		if (result != REPRO_OK) {
@@ -245,30 +248,52 @@ static int read_content(layer_reader *reader, struct archive *archive, repro_lay
                         repro_error *err)
 {
 	repro_hasher hasher;
+	XXH3_state_t *fingerprint = NULL;
+	bool sha256 = reader->options.hash_contents != 0;
 	const void *block;
 	size_t size;
 	la_int64_t offset;
-	int code, result;
+	int code, result = REPRO_OK;
 
-	if (!reader->options.hash_contents || entry->type != REPRO_ENTRY_REGULAR) {
+	memset(&hasher, 0, sizeof(hasher));
+	if ((!sha256 && !reader->options.fingerprint_contents) ||
+	    entry->type != REPRO_ENTRY_REGULAR) {
 		if (archive_read_data_skip(archive) != ARCHIVE_OK)
 			return tar_failure(reader, archive, err);
 		return REPRO_OK;
 	}
-	if ((result = repro_hasher_init(&hasher, REPRO_DIGEST_SHA256, err)) != REPRO_OK)
+	if (sha256 && (result = repro_hasher_init(&hasher, REPRO_DIGEST_SHA256, err)) != REPRO_OK)
 		return result;
-	while ((code = archive_read_data_block(archive, &block, &size, &offset)) == ARCHIVE_OK) {
-		if ((result = repro_hasher_update(&hasher, block, size, err)) != REPRO_OK)
+	if (reader->options.fingerprint_contents) {
+		fingerprint = XXH3_createState();
+		if (fingerprint == NULL || XXH3_128bits_reset(fingerprint) != XXH_OK) {
+			result = repro_error_set(err, REPRO_ENOMEM, "fingerprinting '%s' failed",
+			                         entry->path);
 			goto cleanup;
+		}
+	}
+	while ((code = archive_read_data_block(archive, &block, &size, &offset)) == ARCHIVE_OK) {
+		if (sha256 && (result = repro_hasher_update(&hasher, block, size, err)) != REPRO_OK)
+			goto cleanup;
+		if (fingerprint != NULL)
+			XXH3_128bits_update(fingerprint, block, size);
 	}
 	if (code != ARCHIVE_EOF) {
 		result = tar_failure(reader, archive, err);
 		goto cleanup;
 	}
-	if ((result = repro_hasher_finish(&hasher, &entry->content_digest, err)) == REPRO_OK)
+	if (sha256 && (result = repro_hasher_finish(&hasher, &entry->content_digest, err)) == REPRO_OK)
 		entry->has_content_digest = 1;
+	if (result == REPRO_OK && fingerprint != NULL) {
+		XXH128_canonical_t canonical;
+
+		XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(fingerprint));
+		memcpy(entry->fingerprint, canonical.digest, sizeof(entry->fingerprint));
+		entry->has_fingerprint = 1;
+	}
 
 cleanup:
+	XXH3_freeState(fingerprint);
 	repro_hasher_dispose(&hasher);
 	return result;
 }
@@ -359,10 +384,14 @@ static int finish_info(layer_reader *reader, repro_layer_info *out, repro_error 
 {
 	int result;
 
-	if ((result = repro_hasher_finish(&reader->blob_hasher, &out->blob_digest, err)) != REPRO_OK)
-		return result;
-	if ((result = repro_hasher_finish(&reader->diff_hasher, &out->diff_id, err)) != REPRO_OK)
-		return result;
+	if (!reader->options.skip_digests) {
+		result = repro_hasher_finish(&reader->blob_hasher, &out->blob_digest, err);
+		if (result == REPRO_OK)
+			result = repro_hasher_finish(&reader->diff_hasher, &out->diff_id, err);
+		if (result != REPRO_OK)
+			return result;
+		out->has_digests = 1;
+	}
 	out->blob_size = reader->blob_size;
 	out->uncompressed_size = reader->uncompressed_size;
 	out->compression = reader->compression;

@@ -112,6 +112,10 @@ typedef struct repro_layer_entry {
 	size_t xattr_count;
 	int has_content_digest;
 	repro_digest content_digest;  /**< sha256 of the content, with hash_contents */
+	int has_fingerprint;
+	/** XXH3-128 of the content, big-endian, with fingerprint_contents: fast
+	 *  to compare, but not collision-resistant, so never a verdict. */
+	unsigned char fingerprint[16];
 } repro_layer_entry;
 
 /** Kinds of findings about a layer's paths. */
@@ -152,6 +156,10 @@ typedef struct repro_layer_read_options {
 	int detect_compression;            /**< detect from magic bytes; default 1 */
 	int want_entries;                  /**< keep the entry list in the info; default 1 */
 	int hash_contents;                 /**< sha256 of each regular file; default 0 */
+	int fingerprint_contents;          /**< XXH3-128 of each regular file; default 0 */
+	/** Leave out the blob digest and the diff_id, for callers that compare
+	 *  entries only; default 0. The info's has_digests is then 0. */
+	int skip_digests;
 	uint64_t max_uncompressed_bytes;   /**< default REPRO_LAYER_DEFAULT_MAX_UNCOMPRESSED */
 	uint64_t max_entries;              /**< default REPRO_LAYER_DEFAULT_MAX_ENTRIES */
 	size_t max_path_bytes;             /**< default REPRO_LAYER_DEFAULT_MAX_PATH */
@@ -170,6 +178,7 @@ typedef struct repro_layer_info {
 	repro_compression declared_compression;
 	int compression_mismatch;        /**< detection disagreed with the declared compression */
 	repro_gzip_facts gzip;
+	int has_digests;                 /**< blob_digest and diff_id are set (not skip_digests) */
 	repro_layer_entry *entries;      /**< NULL unless want_entries */
 	size_t entry_count;              /**< counted even without want_entries */
 	repro_layer_finding *findings;   /**< duplicate and unsafe paths, in archive order */

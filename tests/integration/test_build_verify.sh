@@ -78,7 +78,7 @@ run_cli verify --repo "$repo" --tag v1.1.0 --published "$published"
 expect_status 1
 expect_stdout_contains "  what differs from the published image $published"
 expect_stdout_contains "  (A is the published image, B the rebuild):"
-expect_stdout_contains "    layer 1  usr/share/hello/build-info.txt  content  sha256:"
+expect_stdout_contains "    layer 1  usr/share/hello/build-info.txt  content  xxh128:"
 expect_stdout_contains "a time stamp is embedded in the file"
 expect_stdout_contains "    1 difference"
 run_cli verify --repo "$repo" --tag v1.1.0 --published "hello=$published" --json
