@@ -71,6 +71,47 @@ static void test_gzip_digests_and_entries(void)
 	free(gz.data);
 }
 
+/* The diff's first pass: fingerprints instead of sha256, and no digests. */
+static void test_fingerprints_without_digests(void)
+{
+	/* XXH3-128 of "127.0.0.1 localhost\n", as `xxhsum -H2` prints it. */
+	static const unsigned char expected[16] = {
+		0xe7, 0x49, 0x03, 0xc4, 0xde, 0x51, 0x35, 0x7f,
+		0x0a, 0x85, 0x7d, 0x13, 0x45, 0xa0, 0xe2, 0x14,
+	};
+	fixture_buffer tar = basic_tar();
+	fixture_buffer gz = fixture_gzip(tar.data, tar.size, 6);
+	repro_layer_read_options options;
+	repro_layer_info info;
+	repro_error err;
+
+	repro_layer_read_options_init(&options);
+	options.fingerprint_contents = 1;
+	options.skip_digests = 1;
+	ASSERT_OK(fixture_read(gz.data, gz.size, &options, &info, &err), &err);
+	ASSERT_INT_EQ(info.has_digests, 0);
+	ASSERT_INT_EQ(info.uncompressed_size, tar.size);
+	ASSERT_INT_EQ(info.entry_count, 4);
+	if (info.entry_count == 4) {
+		ASSERT_INT_EQ(info.entries[1].has_fingerprint, 1);
+		ASSERT_INT_EQ(info.entries[1].has_content_digest, 0);
+		ASSERT_INT_EQ(memcmp(info.entries[1].fingerprint, expected, 16), 0);
+		ASSERT_INT_EQ(info.entries[0].has_fingerprint, 0);
+	}
+	repro_layer_info_dispose(&info);
+
+	/* By default both digests are computed and no fingerprint is taken. */
+	repro_layer_read_options_init(&options);
+	ASSERT_OK(fixture_read(gz.data, gz.size, &options, &info, &err), &err);
+	ASSERT_INT_EQ(info.has_digests, 1);
+	ASSERT_STR_EQ(fixture_digest_text(&info.diff_id), fixture_sha256(tar.data, tar.size));
+	if (info.entry_count == 4)
+		ASSERT_INT_EQ(info.entries[1].has_fingerprint, 0);
+	repro_layer_info_dispose(&info);
+	free(tar.data);
+	free(gz.data);
+}
+
 static void test_plain_and_zstd(void)
 {
 	fixture_buffer tar = basic_tar();
@@ -430,6 +471,7 @@ int main(void)
 {
 	static const repro_test_case cases[] = {
 		{"gzip digests and entries", test_gzip_digests_and_entries},
+		{"fingerprints without digests", test_fingerprints_without_digests},
 		{"plain and zstd layers", test_plain_and_zstd},
 		{"sha512 digests", test_sha512},
 		{"multi-member gzip", test_multi_member_gzip},
