@@ -13,9 +13,9 @@
 #include "diff_internal.h"
 
 /* Reads one layer. The first pass compares entries only, so it takes a
- * fast fingerprint of each file and leaves out the blob digest and the
- * diff_id; with @p digests, it computes both, for the rare pair whose
- * entries are all equal. */
+ * fast fingerprint of each file and computes no blob digest or diff_id.
+ * With @p digests it computes both, for the rare pair whose entries all
+ * match. */
 static int read_layer(diff_context *context, int side, size_t index, bool digests,
                       repro_layer_info *out, repro_error *err)
 {
