@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "diff_internal.h"
+#include "layer_internal.h"
 
 const char *diff_hint_gzip(const char *field)
 {
@@ -123,28 +124,9 @@ void diff_format_time(const repro_layer_time *time, char *out, size_t size)
 
 char *diff_clean_path(const char *path)
 {
-	size_t length = strlen(path), used = 0;
-	char *clean = malloc(length + 1);
-	const char *cursor = path;
+	int absolute, has_parent;
 
-	if (clean == NULL)
-		return NULL;
-	while (*cursor != '\0') {
-		const char *end = strchr(cursor, '/');
-		size_t part = end ? (size_t)(end - cursor) : strlen(cursor);
-
-		if (part > 0 && !(part == 1 && cursor[0] == '.')) {
-			if (used > 0)
-				clean[used++] = '/';
-			memcpy(clean + used, cursor, part);
-			used += part;
-		}
-		cursor += part;
-		if (*cursor == '/')
-			cursor++;
-	}
-	clean[used] = '\0';
-	return clean;
+	return repro_layer_clean_path(path, &absolute, &has_parent);
 }
 
 int diff_request_text(diff_context *context, size_t item, size_t layer_a, size_t layer_b,

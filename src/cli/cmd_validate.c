@@ -102,16 +102,7 @@ const repro_command repro_command_validate = {
 	"validate",
 	"recompute and check every digest, size, diff_id and media type of an image",
 	"reprocheck validate SOURCE [--platform OS/ARCH[/VARIANT] | --all-platforms]\n                  [--max-layer-size SIZE] [--json]",
-	"options:\n"
-	"  SOURCE                  oci:PATH[:REF], oci-archive:PATH[:REF],\n"
-	"                          docker-archive:PATH[:NAME:TAG], docker://REFERENCE,\n"
-	"                          a registry reference, or a path that is detected\n"
-	"  --platform OS/ARCH[/VARIANT]  the platform image to read from an index\n"
-	"                          (default linux/amd64)\n"
-	"  --all-platforms         every platform image of an index, attestations excepted\n"
-	"  --max-layer-size SIZE   stop reading a layer that inflates to more than SIZE\n"
-	"                          bytes; K, M, G and T suffixes (powers of 1024), default 64G\n"
-	"  --json                  print one JSON document (docs/JSON-OUTPUT.md)\n",
+	IMAGE_OPTIONS_HELP,
 	run_validate,
 };
 
