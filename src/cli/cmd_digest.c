@@ -9,7 +9,6 @@
 #include <reprocheck/scan.h>
 
 #include "image_options.h"
-#include "progress.h"
 
 /* A layer problem that makes the computed digests untrustworthy. */
 static bool is_blob_problem(const repro_problem *problem)
@@ -113,24 +112,11 @@ static int digest_image(repro_source *source, const repro_resolved_image *image,
                         progress_printer *printer)
 {
 	repro_image_scan scan;
-	repro_scan_options scan_options;
 	repro_error err;
-	int result;
 	int status = 0;
 	const char *reason = NULL;
 
-	repro_error_clear(&err);
-	repro_scan_options_init(&scan_options);
-	if (options->max_layer_size != 0)
-		scan_options.max_uncompressed_bytes = options->max_layer_size;
-	if (printer->live || printer->log) {
-		scan_options.progress = progress_scan;
-		scan_options.progress_context = printer;
-	}
-	result = repro_image_scan_run(source, image, &scan_options, &scan, &err);
-	progress_clear(printer);
-	if (result != REPRO_OK) {
-		hint_layer_limit(&err);
+	if (image_options_scan(options, source, image, printer, &scan, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options->json) {
 			char platform[256];

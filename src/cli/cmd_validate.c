@@ -9,7 +9,6 @@
 #include <reprocheck/scan.h>
 
 #include "image_options.h"
-#include "progress.h"
 
 static json_t *problem_json(const repro_problem *problem)
 {
@@ -51,25 +50,12 @@ static int validate_image(repro_source *source, const repro_resolved_image *imag
 {
 	char platform[256], manifest[REPRO_DIGEST_STRING_MAX];
 	repro_image_scan scan;
-	repro_scan_options scan_options;
 	repro_error err;
-	int result;
 	int status;
 
 	repro_platform_format(&image->platform, platform, sizeof(platform));
 	repro_digest_format(&image->manifest_descriptor.digest, manifest);
-	repro_error_clear(&err);
-	repro_scan_options_init(&scan_options);
-	if (options->max_layer_size != 0)
-		scan_options.max_uncompressed_bytes = options->max_layer_size;
-	if (printer->live || printer->log) {
-		scan_options.progress = progress_scan;
-		scan_options.progress_context = printer;
-	}
-	result = repro_image_scan_run(source, image, &scan_options, &scan, &err);
-	progress_clear(printer);
-	if (result != REPRO_OK) {
-		hint_layer_limit(&err);
+	if (image_options_scan(options, source, image, printer, &scan, &err) != REPRO_OK) {
 		status = repro_cli_fail(&err);
 		if (options->json)
 			json_array_append_new(images, image_json(image, "error", err.message, NULL));

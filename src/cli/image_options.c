@@ -104,7 +104,7 @@ int image_options_resolve(const repro_cli *cli, const image_options *options,
 	return result;
 }
 
-void hint_layer_limit(repro_error *err)
+static void hint_layer_limit(repro_error *err)
 {
 	size_t used = strlen(err->message);
 
@@ -112,6 +112,28 @@ void hint_layer_limit(repro_error *err)
 		return;
 	snprintf(err->message + used, sizeof(err->message) - used,
 	         "; if the layer is legitimate, raise the limit with --max-layer-size");
+}
+
+int image_options_scan(const image_options *options, repro_source *source,
+                       const repro_resolved_image *image, progress_printer *printer,
+                       repro_image_scan *scan, repro_error *err)
+{
+	repro_scan_options scan_options;
+	int result;
+
+	repro_error_clear(err);
+	repro_scan_options_init(&scan_options);
+	if (options->max_layer_size != 0)
+		scan_options.max_uncompressed_bytes = options->max_layer_size;
+	if (printer->live || printer->log) {
+		scan_options.progress = progress_scan;
+		scan_options.progress_context = printer;
+	}
+	result = repro_image_scan_run(source, image, &scan_options, scan, err);
+	progress_clear(printer);
+	if (result != REPRO_OK)
+		hint_layer_limit(err);
+	return result;
 }
 
 int print_json_document(json_t *document)

@@ -11,9 +11,11 @@
 #include <jansson.h>
 
 #include <reprocheck/registry.h>
+#include <reprocheck/scan.h>
 #include <reprocheck/source.h>
 
 #include "cli.h"
+#include "progress.h"
 
 /* The options section of "reprocheck help" for digest and validate. */
 #define IMAGE_OPTIONS_HELP \
@@ -50,8 +52,12 @@ int image_options_resolve(const repro_cli *cli, const image_options *options,
                           repro_source **source,
                           repro_resolved_image **images, size_t *count, repro_error *err);
 
-/* Adds to a size-limit error of a scan the option that raises the limit. */
-void hint_layer_limit(repro_error *err);
+/* Scans @p image with the --max-layer-size limit and progress on @p printer.
+ * A size-limit error names the option that raises the limit. On success the
+ * caller disposes @p scan. */
+int image_options_scan(const image_options *options, repro_source *source,
+                       const repro_resolved_image *image, progress_printer *printer,
+                       repro_image_scan *scan, repro_error *err);
 
 /* Parses a byte count with an optional K, M, G or T suffix (powers of
  * 1024); returns false when @p text is not one. */
