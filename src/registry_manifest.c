@@ -115,6 +115,21 @@ static int check_manifest(registry_response *response, const repro_digest *reque
 	return REPRO_OK;
 }
 
+/* Fills @p request for a manifest GET or HEAD with every manifest and index
+ * type in Accept, which docker-registry needs even when asked by digest. */
+static void manifest_request(registry_request *request, const char *method,
+                             const repro_reference *reference, const char *path,
+                             const char *scope, size_t max_body)
+{
+	memset(request, 0, sizeof(*request));
+	request->method = method;
+	request->host = repro_reference_api_host(reference);
+	request->path = path;
+	request->accept = registry_manifest_accept;
+	request->scopes[0] = scope;
+	request->max_body = max_body;
+}
+
 int repro_registry_get_manifest(repro_registry *registry, const repro_reference *reference,
                                 const repro_digest *digest, repro_registry_manifest *out,
                                 repro_error *err)
@@ -129,13 +144,7 @@ int repro_registry_get_manifest(repro_registry *registry, const repro_reference 
 	memset(out, 0, sizeof(*out));
 	manifest_path(reference, requested, path, sizeof(path), what, sizeof(what));
 	registry_scope(reference, "pull", scope, sizeof(scope));
-	memset(&request, 0, sizeof(request));
-	request.method = "GET";
-	request.host = repro_reference_api_host(reference);
-	request.path = path;
-	request.accept = registry_manifest_accept;
-	request.scopes[0] = scope;
-	request.max_body = REPRO_REGISTRY_MAX_MANIFEST_BYTES;
+	manifest_request(&request, "GET", reference, path, scope, REPRO_REGISTRY_MAX_MANIFEST_BYTES);
 	if ((result = registry_send(registry, &request, &response, NULL, err)) != REPRO_OK)
 		return repro_error_prefix(err, "reading %s", what);
 	if (response.status != 200)
@@ -180,13 +189,7 @@ int repro_registry_resolve(repro_registry *registry, const repro_reference *refe
 	memset(out, 0, sizeof(*out));
 	manifest_path(reference, NULL, path, sizeof(path), what, sizeof(what));
 	registry_scope(reference, "pull", scope, sizeof(scope));
-	memset(&request, 0, sizeof(request));
-	request.method = "HEAD";
-	request.host = repro_reference_api_host(reference);
-	request.path = path;
-	request.accept = registry_manifest_accept;
-	request.scopes[0] = scope;
-	request.max_body = REGISTRY_MAX_ERROR_BODY;
+	manifest_request(&request, "HEAD", reference, path, scope, REGISTRY_MAX_ERROR_BODY);
 	if ((result = registry_send(registry, &request, &response, NULL, err)) != REPRO_OK)
 		return repro_error_prefix(err, "reading %s", what);
 	if (response.status == 404) {
