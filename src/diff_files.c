@@ -9,7 +9,7 @@
 
 #include "diff_internal.h"
 
-/* Longest hard link chain that a hint follows. */
+/* Maximum length of a hard link chain that a hint follows. */
 #define MAX_LINK_CHAIN 64
 
 static int compare_refs(const void *left, const void *right)

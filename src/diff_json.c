@@ -9,7 +9,7 @@
 
 #include "diff_internal.h"
 
-/* Longest rendering of one JSON value in a difference, in bytes. */
+/* Maximum length of one JSON value shown in a difference, in bytes. */
 #define VALUE_MAX 512
 
 typedef struct json_walk {
@@ -130,7 +130,12 @@ static int add_value(json_walk *walk, const char *path, json_t *a, json_t *b,
 	                walk->kind == DIFF_JSON_MANIFEST ? REPRO_DIFF_MANIFEST : REPRO_DIFF_CONFIG;
 	spec.object = walk->object;
 	spec.path = path[0] != '\0' ? path : NULL;
-	spec.field = a == NULL ? "added" : b == NULL ? "removed" : "value";
+	if (a == NULL)
+		spec.field = "added";
+	else if (b == NULL)
+		spec.field = "removed";
+	else
+		spec.field = "value";
 	text_a = render(a);
 	text_b = render(b);
 	if ((a != NULL && text_a == NULL) || (b != NULL && text_b == NULL)) {

@@ -110,7 +110,7 @@ typedef struct repro_recipe_config {
 	char *stop_signal;
 } repro_recipe_config;
 
-/** Where an image starts: nothing, or an image in an OCI layout in the repository. */
+/** The starting point of an image: nothing, or an image in an OCI layout in the repository. */
 typedef enum repro_recipe_base_kind {
 	REPRO_RECIPE_BASE_SCRATCH = 0,
 	REPRO_RECIPE_BASE_LAYOUT = 1

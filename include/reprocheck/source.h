@@ -119,7 +119,7 @@ int repro_source_open_blob(repro_source *source, const repro_descriptor *descrip
                            repro_stream **out, repro_error *err);
 
 /**
- * Which platform images resolution returns. Zeroed, it selects the default:
+ * The platform images that resolution returns. Zeroed, it selects the default:
  * linux/amd64 when the root is an index, otherwise the single manifest
  * whatever its platform. The caller owns @p platform and disposes it.
  */

@@ -45,7 +45,7 @@ typedef enum repro_vary_kind {
 /** The preload library that shifts the clock, from Debian's libfaketime. */
 #define REPRO_VARY_FAKETIME_LIBRARY "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
-/** What one variation showed. */
+/** The verdict on one variation. */
 typedef enum repro_vary_status {
 	REPRO_VARY_STATUS_NOT_CHOSEN,  /**< not asked for */
 	REPRO_VARY_STATUS_SKIPPED,     /**< asked for by default, but impossible here; see reason */
@@ -70,7 +70,8 @@ int repro_vary_parse_list(const char *list, unsigned *out, repro_error *err);
 /** Writes the valid names, separated by ", ", into @p out of @p size bytes. */
 void repro_vary_list_names(char *out, size_t size);
 
-/** What to build and vary. Strings are borrowed for the call. */
+/** Vary settings: the revision to build and the variations to apply. Strings are
+ *  borrowed for the call. */
 typedef struct repro_vary_options {
 	const char *repo;      /**< a path or URL; "." when NULL */
 	const char *tag;       /**< the tag to build, or NULL */
@@ -94,9 +95,9 @@ void repro_vary_options_init(repro_vary_options *options);
 /** One variation's setting and verdict. */
 typedef struct repro_vary_outcome {
 	repro_vary_status status;
-	/** What it changes, such as "TZ=America/St_Johns"; empty when not chosen. */
+	/** The change applied, such as "TZ=America/St_Johns"; empty when not chosen. */
 	char setting[192];
-	/** Why it was skipped or has no verdict; empty otherwise. */
+	/** The reason it was skipped or has no verdict; empty otherwise. */
 	char reason[256];
 	/** The build with this variation alone, when one ran on its own. */
 	repro_build_result build;
@@ -135,7 +136,7 @@ typedef struct repro_vary_result {
  */
 int repro_vary_run(const repro_vary_options *options, repro_vary_result *out, repro_error *err);
 
-/** Frees what @p result holds and zeroes it. Safe on a zeroed result. */
+/** Frees the contents of @p result and zeroes it. Safe on a zeroed result. */
 void repro_vary_result_dispose(repro_vary_result *result);
 
 /** Returns 0 when every applied variation repeats the images, 1 otherwise. */
